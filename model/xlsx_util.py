@@ -113,6 +113,11 @@ def write_input_workbook(path: str | os.PathLike, tables: Mapping[str, Any]) -> 
                 for k in rec:
                     if k not in header:
                         header.append(k)
+            if not header:  # an empty table still gets its header row, from the schema
+                from .schema import SHEETS_BY_NAME
+
+                sheet = SHEETS_BY_NAME.get(name)
+                header = list(sheet.column_names) if sheet else []
             rows = [[rec.get(h) for h in header] for rec in data]
         append_row(ws, header, 1)
         for c in ws[1]:

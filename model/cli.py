@@ -1,0 +1,298 @@
+"""Command line: ``battery-plan [run|validate|template|compare|sweep] ...`` (interface.md).
+
+Thin by design: parse arguments, call the pipeline, print a short summary, map outcomes to exit
+statuses (0 solved, 1 infeasible/unbounded/no plan, 2 bad input or arguments). Bad input never
+shows a traceback and never writes or overwrites an output file.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .errors import InputError, ModelError
+
+EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_CASE = Path("inputs") / "base_case.xlsx"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # exit 2 with a short usage line, as argparse does, but in our words
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _default_case() -> Path:
+    if DEFAULT_CASE.exists():
+        return DEFAULT_CASE
+    repo = Path(__file__).resolve().parents[1] / DEFAULT_CASE
+    return repo if repo.exists() else DEFAULT_CASE
+
+
+def default_output(case: Path, suffix: str = "results") -> Path:
+    return Path("outputs") / f"{Path(case).stem}_{suffix}.xlsx"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="battery-plan", description="Plan Morocco's EV battery value chain: what to build, when, make or buy.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="solve one case and write the results workbook")
+    r.add_argument("case", type=Path, help="input workbook (.xlsx); an output workbook also works")
+    r.add_argument("-o", "--output", type=Path, help="results workbook (default outputs/<case>_results.xlsx)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="ADDR=VALUE",
+                   help="override an input, e.g. settings.discount_rate=0.05 or 'facilities[*].capex_usd_per_module*=1.2'")
+    r.add_argument("--scenario", help="apply the rows of this scenario from the 'scenarios' sheet ('all' runs each)")
+    r.add_argument("--time-limit", type=float, help="HiGHS time limit in seconds (overrides the settings sheet)")
+    r.add_argument("--mip-gap", type=float, help="relative MIP gap (overrides the settings sheet)")
+    r.add_argument("--threads", type=int, help="HiGHS threads (default: HiGHS's own choice)")
+    r.add_argument("--write-model", type=Path, metavar="FILE.mps", help="also write the model (MPS or LP by extension)")
+    r.add_argument("--no-figures", action="store_true", help="do not write PNG figures next to the workbook")
+    r.add_argument("--tee", action="store_true", help="show the HiGHS log")
+    r.add_argument("-q", "--quiet", action="store_true", help="print only the result line")
+
+    v = sub.add_parser("validate", help="check a workbook against the schema; writes nothing")
+    v.add_argument("case", type=Path)
+
+    t = sub.add_parser("template", help="write an empty, documented input workbook")
+    t.add_argument("output", type=Path)
+
+    c = sub.add_parser("compare", help="compare two results workbooks")
+    c.add_argument("a", type=Path)
+    c.add_argument("b", type=Path)
+    c.add_argument("-o", "--output", type=Path, help="write the comparison workbook here")
+
+    s = sub.add_parser("sweep", help="batch sensitivity sweep defined in the case's 'sensitivity' sheet")
+    s.add_argument("case", type=Path)
+    s.add_argument("-o", "--output", type=Path)
+    s.add_argument("--workers", type=int, default=None, help="worker processes (default: number of cores)")
+    s.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
+    s.add_argument("--samples", type=int, help="number of samples for sampled designs")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--fresh", action="store_true", help="ignore stored results of an earlier run of this sweep")
+    return p
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        argv = ["run", str(_default_case())]
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not in the main thread (embedded use)
+        pass
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ModelError as exc:
+        print(f"error: {exc}\nNo results were written.", file=sys.stderr)
+        return EXIT_NO_PLAN
+    except KeyboardInterrupt:
+        print("interrupted: no partial output was written", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("error: out of memory; no output was written", file=sys.stderr)
+        return EXIT_NO_PLAN
+    except Exception as exc:  # last resort: a clear line, the traceback only on request
+        if os.environ.get("BATTERY_PLAN_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}\n(set BATTERY_PLAN_DEBUG=1 to see the traceback; "
+              "no output was written)", file=sys.stderr)
+        return EXIT_NO_PLAN
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_validate(args) -> int:
+    from .data import load_case
+
+    data = load_case(args.case)
+    fac = data.facilities
+    print(f"{args.case}: valid. {len(data.years)} years {data.years[0]}-{data.years[-1]}, "
+          f"{len(data.chemistries)} chemistries, {len(data.materials)} materials, {len(fac)} facilities, "
+          f"{len(data.imports)} import routes, {len(data.exports)} exportable, "
+          f"{len(data.local_content_target)} local-content targets")
+    for w in data.warnings:
+        print(f"warning: {w}")
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from .template import write_template
+
+    _refuse_overwriting_inputs(args.output, [])
+    path = write_template(args.output)
+    print(f"template written to {path}")
+    return EXIT_OK
+
+
+def _refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
+    for i in inputs:
+        try:
+            if Path(out).resolve() == Path(i).resolve():
+                raise InputError(f"the output {out} is the input workbook; choose another -o path")
+        except OSError:
+            pass
+    if Path(out).suffix.lower() != ".xlsx":
+        raise InputError(f"the output {out} must end in .xlsx")
+
+
+def cmd_run(args) -> int:
+    from .pipeline import prepare_case
+
+    if args.time_limit is not None and not args.time_limit > 0:
+        raise InputError("--time-limit must be > 0 seconds")
+    if args.mip_gap is not None and not 0 <= args.mip_gap < 1:
+        raise InputError("--mip-gap must be in [0, 1)")
+    if args.scenario and args.scenario.lower() == "all":
+        from .overrides import scenario_names
+        from .workbook import read_workbook
+
+        raw = read_workbook(args.case)
+        names = scenario_names(raw)
+        if not names:
+            raise InputError(f"{args.case} has no 'scenarios' sheet (or it is empty)")
+        worst = EXIT_OK
+        outcomes = []
+        for name in names:
+            out = args.output.with_name(f"{args.output.stem}_{name}.xlsx") if args.output else \
+                default_output(args.case, f"{_safe(name)}_results")
+            code, res = _run_one(args, raw, name, out)
+            outcomes.append((name, out, res))
+            worst = max(worst, code)
+        try:
+            from .compare import compare_scenarios
+
+            cmp_out = (args.output.with_name(f"{args.output.stem}_comparison.xlsx") if args.output
+                       else default_output(args.case, "scenarios_comparison"))
+            compare_scenarios([(n, o) for n, o, r in outcomes if r is not None], cmp_out)
+            print(f"comparison of {len(outcomes)} scenarios written to {cmp_out}")
+        except ImportError:
+            pass
+        return worst
+    out = args.output or default_output(args.case)
+    code, _ = _run_one(args, args.case, args.scenario, out)
+    return code
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(name))[:60]
+
+
+def _run_one(args, case, scenario, out: Path):
+    from .pipeline import Timer, prepare_case, solve_case, summarise
+    from .report import write_report
+
+    case_path = Path(case.path) if hasattr(case, "path") else Path(case)
+    _refuse_overwriting_inputs(out, [case_path])
+    say = (lambda *a: None) if args.quiet else print
+    timer = Timer()
+    data, log = prepare_case(case, overrides=args.overrides, scenario=scenario, timer=timer)
+    for w in data.warnings:
+        say(f"warning: {w}")
+    n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
+    say(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
+        f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions; solving with HiGHS ...")
+    results = solve_case(data, time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
+                         write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee, timer=timer)
+    if args.write_model:
+        say(f"model written to {args.write_model}")
+    if not results.solve.has_solution:
+        _explain(results)
+    else:
+        _marginals(results)
+    results.summary = summarise(results, input_file=str(case_path), overrides_log=log, scenario=scenario)
+    with timer.phase("report"):
+        path = write_report(results, out, figures_dir=None if args.no_figures else out.parent / "figures")
+    results.summary["seconds_report"] = round(timer.phases["report"], 4)
+    _print_summary(results, path, say, quiet=args.quiet)
+    return (EXIT_OK if results.solve.has_solution else EXIT_NO_PLAN), results
+
+
+def _explain(results) -> None:
+    """Attach a planner-readable explanation of why there is no plan (when the module exists)."""
+    try:
+        from .diagnose import explain
+    except ImportError:
+        return
+    explain(results)
+
+
+def _marginals(results) -> None:
+    try:
+        from .marginals import add_marginal_costs
+    except ImportError:
+        return
+    add_marginal_costs(results)
+
+
+def _fmt_usd(x) -> str:
+    return "n/a" if x is None else f"{x / 1e9:,.3f} bn USD"
+
+
+def _print_summary(results, path, say, quiet: bool) -> None:
+    info, t, data = results.solve, results.tables, results.case
+    line = f"status: {info.status}"
+    if info.has_solution:
+        line += f" | NPV {_fmt_usd(info.objective)} | gap {info.mip_gap:.2e}" if info.mip_gap is not None else f" | NPV {_fmt_usd(info.objective)}"
+    print(line + f" | results: {path}")
+    if quiet:
+        return
+    if info.has_solution:
+        b = t["build_schedule"]
+        builds = b[b.modules_built > 0]
+        if len(builds):
+            say("builds (modules coming online):")
+            for f, grp in builds.groupby("facility", sort=False):
+                fac = data.facilities[f]
+                items = ", ".join(f"{int(n)} in {int(y)}" for y, n in zip(grp.year, grp.modules_built))
+                say(f"  {f} ({fac.product}, {fac.module_size:g}/module): {items}")
+        else:
+            say("builds: none")
+        unmet = float(t["demand"]["unmet_gwh"].sum())
+        if unmet > 1e-6:
+            say(f"unmet cell demand: {unmet:,.2f} GWh over the horizon")
+        for n in results.notes:
+            say(f"check: {n}")
+    else:
+        for n in results.notes:
+            say(n)
+    phases = ", ".join(f"{k} {v:.2f}s" for k, v in results.timings.items())
+    say(f"time: {phases}")
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare_workbooks
+
+    out = args.output
+    if out is not None:
+        _refuse_overwriting_inputs(out, [args.a, args.b])
+    text = compare_workbooks(args.a, args.b, out)
+    print(text)
+    return EXIT_OK
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import run_sweep_cli
+
+    return run_sweep_cli(args)
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "template": cmd_template, "compare": cmd_compare,
+            "sweep": cmd_sweep}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

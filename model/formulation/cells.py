@@ -1,0 +1,46 @@
+"""Cells block: cell production by chemistry, the cell capacity limit, demand and unmet demand.
+
+Variables
+    prodc[f,k,y] >= 0   GWh of chemistry k made by cell facility f
+    unmet[k,y]   >= 0   GWh of demand not met (fixed to 0 when allow_unmet_demand is false)
+"""
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from .costs import add_cost
+
+
+def add(m, data) -> None:
+    F = data.cell_facilities
+    K = data.chemistries
+    m.CELL_F = pyo.Set(initialize=F, ordered=True)
+    m.K = pyo.Set(initialize=K, ordered=True)
+    m.prodc = pyo.Var(m.CELL_F, m.K, m.Y, domain=pyo.NonNegativeReals)
+    allow = data.settings.allow_unmet_demand
+    m.unmet = pyo.Var(m.K, m.Y, domain=pyo.NonNegativeReals, bounds=(0, None) if allow else (0, 0))
+
+    m.cell_capacity = pyo.Constraint(m.CELL_F, m.Y, rule=cell_capacity_rule)
+    m.cell_demand = pyo.Constraint(m.K, m.Y, rule=cell_demand_rule)
+    # cells[k,y], used by the material balances and local content
+    m._cells = {(k, y): sum(m.prodc[f, k, y] for f in F) if F else 0 for k in K for y in data.years}
+
+    penalty = data.settings.unmet_penalty_usd_per_kwh * 1e6  # USD per GWh
+    for f in F:
+        vc = data.facilities[f].variable_cost_usd_per_unit
+        for k in K:
+            for y in data.years:
+                add_cost(m, "variable_production", y, vc, m.prodc[f, k, y])
+    for k in K:
+        for y in data.years:
+            add_cost(m, "unmet_penalty", y, penalty, m.unmet[k, y])
+
+
+def cell_capacity_rule(m, f, y):
+    """sum_k prod[f,k,y] <= cap[f,y]"""
+    return sum(m.prodc[f, k, y] for k in m.K) <= m._cap[f, y]
+
+
+def cell_demand_rule(m, k, y):
+    """sum_{f in F_cells} prod[f,k,y] + unmet[k,y] = D[k,y]"""
+    return sum(m.prodc[f, k, y] for f in m.CELL_F) + m.unmet[k, y] == m._data.demand_gwh(k, y)

@@ -1,0 +1,188 @@
+"""Tidy result tables (pandas, long format: one fact a row) from a solved model.
+
+:class:`SolveInfo` says how the solve ended; :class:`Results` carries the tables that
+:mod:`model.verify` rechecks and :mod:`model.report` writes. Column names follow
+``interface.md``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .data import CaseData
+
+#: Columns of each core result table (interface.md).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "build_schedule": ("facility", "product", "year", "modules_built", "modules_in_service", "capacity"),
+    "production": ("facility", "product", "chemistry", "year", "quantity", "utilisation"),
+    "sourcing": ("material", "year", "source_kind", "source", "quantity"),
+    "demand": ("chemistry", "year", "demand_gwh", "met_gwh", "unmet_gwh"),
+    "costs": ("year", "category", "undiscounted_usd", "discounted_usd"),
+    "capex_cashflow": ("facility", "year", "capex_usd"),
+    "local_content": ("year", "local_value_share", "target"),
+}
+
+#: Cost categories, in report order.
+COST_CATEGORIES = (
+    "capex_annualised", "fixed_om", "existing_fixed_om", "variable_production", "imports",
+    "export_revenue", "unmet_penalty", "opening",
+)
+
+STATUSES = ("optimal", "time_limit_feasible", "time_limit_no_solution", "infeasible", "unbounded", "error")
+
+
+@dataclass
+class SolveInfo:
+    status: str  # one of STATUSES
+    objective: float | None = None  # incumbent objective (USD NPV)
+    bound: float | None = None  # best bound
+    mip_gap: float | None = None
+    solve_seconds: float = 0.0
+    solver: str = "highs"
+    solver_version: str = ""
+    termination: str = ""  # solver's own words
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "time_limit_feasible")
+
+
+@dataclass
+class Results:
+    case: CaseData
+    solve: SolveInfo
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # ordered key -> value for the summary sheet
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    notes: list[str] = field(default_factory=list)  # verification notes, warnings for the planner
+    model: Any = field(default=None, repr=False)  # the solved Pyomo model, for follow-up analyses
+    solver_options: Any = None
+
+
+# --------------------------------------------------------------------------- extraction
+def _v(x) -> float:
+    """Value of a variable/expression/number, with solver noise below 1e-9 cleaned to 0."""
+    import pyomo.environ as pyo
+
+    val = float(pyo.value(x)) if not isinstance(x, (int, float)) else float(x)
+    return 0.0 if abs(val) < 1e-9 else val
+
+
+def _int(x) -> int:
+    return int(round(_v(x)))
+
+
+def extract(m, data: CaseData, info: SolveInfo) -> Results:
+    """Tidy tables from the solution loaded on ``m`` (call only when ``info.has_solution``)."""
+    from .formulation.objective import category_values
+
+    years = data.years
+    rows = []
+    for f, fac in data.facilities.items():
+        for y in years:
+            built = _int(m.build[f, y]) if (f, y) in m.build else 0
+            opened = _int(m.open[f, y]) if (f, y) in m.open else 0
+            n = _int(m._N[f, y])
+            cap = _v(m._cap[f, y])
+            if fac.can_build or fac.existing_capacity > 0:
+                rows.append((f, fac.product, y, built, n, cap, opened))
+    build = pd.DataFrame(rows, columns=TABLE_COLUMNS["build_schedule"] + ("opened",))
+    cap_of = {(r[0], r[2]): r[5] for r in rows}
+
+    rows = []
+    for f in data.cell_facilities:
+        for y in years:
+            cap = cap_of.get((f, y), 0.0)
+            for k in data.chemistries:
+                q = _v(m.prodc[f, k, y])
+                if q or cap:
+                    rows.append((f, "cells", k, y, q, q / cap if cap > 1e-12 else None))
+    for f in data.material_facilities:
+        for y in years:
+            cap = cap_of.get((f, y), 0.0)
+            q = _v(m.prodm[f, y])
+            if q or cap:
+                rows.append((f, data.facilities[f].product, None, y, q, q / cap if cap > 1e-12 else None))
+    production = pd.DataFrame(rows, columns=TABLE_COLUMNS["production"])
+
+    rows = []
+    for mat in data.materials:
+        for y in years:
+            for f in data.facilities_making(mat):
+                q = _v(m.prodm[f, y])
+                if q:
+                    rows.append((mat, y, "local", f, q))
+            for (mm, o) in data.imports:
+                if mm == mat and (mat, o, y) in m.imp:
+                    q = _v(m.imp[mat, o, y])
+                    if q:
+                        rows.append((mat, y, "import", o, q))
+            if mat in data.exports:
+                q = _v(m.exp[mat, y])
+                if q:
+                    rows.append((mat, y, "export", "export", q))
+    sourcing = pd.DataFrame(rows, columns=TABLE_COLUMNS["sourcing"])
+
+    rows = []
+    for k in data.chemistries:
+        for y in years:
+            d = data.demand_gwh(k, y)
+            u = _v(m.unmet[k, y])
+            rows.append((k, y, d, d - u, u))
+    demand = pd.DataFrame(rows, columns=TABLE_COLUMNS["demand"])
+
+    vals = category_values(m, data)
+    rows = []
+    for y in years:
+        df = data.discount_factor(y)
+        for cat in COST_CATEGORIES:
+            u = vals.get((cat, y), 0.0)
+            rows.append((y, cat, u, u * df))
+    costs = pd.DataFrame(rows, columns=TABLE_COLUMNS["costs"])
+
+    capex = capex_cashflow(data, build)
+    local = local_content_table(data, production, sourcing)
+
+    tables = {"build_schedule": build, "production": production, "sourcing": sourcing, "demand": demand,
+              "costs": costs, "capex_cashflow": capex, "local_content": local}
+    return Results(case=data, solve=info, tables=tables)
+
+
+def capex_cashflow(data: CaseData, build: pd.DataFrame) -> pd.DataFrame:
+    """Lump-sum capex of each module spread evenly over the lead_time_years before it comes online."""
+    flows: dict[tuple[str, int], float] = {}
+    for f, y, n in build.loc[build["modules_built"] > 0, ["facility", "year", "modules_built"]].itertuples(index=False):
+        fac = data.facilities[f]
+        lump = n * fac.capex_usd_per_module
+        lead = fac.lead_time_years
+        spread = [y - i for i in range(1, lead + 1)] if lead > 0 else [y]
+        for yy in spread:
+            flows[(f, yy)] = flows.get((f, yy), 0.0) + lump / len(spread)
+    rows = sorted(flows.items(), key=lambda kv: (list(data.facilities).index(kv[0][0]), kv[0][1]))
+    return pd.DataFrame([(f, y, v) for (f, y), v in rows], columns=TABLE_COLUMNS["capex_cashflow"])
+
+
+def consumption(data: CaseData, cells_by_ky: dict[tuple[str, int], float]) -> dict[tuple[str, int], float]:
+    """Units of each material the cells consume: sum_k amount_per_gwh[k,m] * cells[k,y]."""
+    out: dict[tuple[str, int], float] = {}
+    for (k, mat), a in data.intensity.items():
+        for y in data.years:
+            out[(mat, y)] = out.get((mat, y), 0.0) + a * cells_by_ky.get((k, y), 0.0)
+    return out
+
+
+def local_content_table(data: CaseData, production: pd.DataFrame, sourcing: pd.DataFrame) -> pd.DataFrame:
+    cells = production[production["product"] == "cells"].groupby(["chemistry", "year"])["quantity"].sum().to_dict()
+    use = consumption(data, cells)
+    price = {mat: info.reference_price_usd_per_unit for mat, info in data.materials.items()}
+    local = sourcing[sourcing["source_kind"] == "local"].groupby(["material", "year"])["quantity"].sum().to_dict()
+    exported = sourcing[sourcing["source_kind"] == "export"].groupby(["material", "year"])["quantity"].sum().to_dict()
+    rows = []
+    for y in data.years:
+        need = sum(price[mat] * use.get((mat, y), 0.0) for mat in data.materials)
+        loc = sum(price[mat] * (local.get((mat, y), 0.0) - exported.get((mat, y), 0.0)) for mat in data.materials)
+        rows.append((y, loc / need if need > 1e-9 else None, data.local_content_target.get(y)))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["local_content"])
