@@ -15,7 +15,7 @@ from typing import Sequence
 
 from . import MODEL_VERSION, __version__
 from .data import CaseData, build_case
-from .errors import ModelError
+from .errors import InputError, ModelError
 from .results import Results, SolveInfo
 from .solve import SolverOptions, solve_model, solver_version, write_model
 from .workbook import RawWorkbook, read_workbook
@@ -43,12 +43,15 @@ def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | Non
     log: list[dict] = []
     with timer.phase("validate"):
         if overrides or scenario:
-            from .overrides import apply_overrides_logged, parse_override, scenario_overrides
+            from .overrides import apply_run, explain
 
-            ovs = list(scenario_overrides(raw, scenario)) if scenario else []
-            ovs += [parse_override(text, origin="--set") for text in overrides]
-            raw, log = apply_overrides_logged(raw, ovs)
-        data = build_case(raw)
+            raw, log = apply_run(raw, scenario, overrides)
+            try:
+                data = build_case(raw)
+            except InputError as exc:  # point problems back at the override that wrote the cell
+                raise explain(exc, log) from None
+        else:
+            data = build_case(raw)
     return data, log
 
 
@@ -113,8 +116,13 @@ def summarise(results: Results, *, input_file: str = "", overrides_log: Sequence
     s["input_file"] = input_file or (data.raw.path if data.raw is not None else "")
     s["input_sha256"] = data.raw.sha256 if data.raw is not None else ""
     s["scenario"] = scenario or ""
-    s["overrides"] = "; ".join(f"{o['address']} {o.get('op', '=')} {o.get('value', o.get('new'))} (was {o.get('old')}, {o.get('origin', '')})"
-                               for o in overrides_log) or "none"
+    if overrides_log:
+        from .overrides import describe
+
+        for i, line in enumerate(describe(overrides_log), start=1):
+            s[f"override_{i}"] = line
+    else:
+        s["overrides"] = "none"
     s["solver"] = info.solver
     s["solver_version"] = info.solver_version or solver_version()
     s["model_version"] = MODEL_VERSION

@@ -1,0 +1,122 @@
+"""The command line's contract: exit statuses, outputs written or not, no tracebacks (interface.md)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from model.xlsx_util import write_input_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=None):
+    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
+    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), *map(str, args)], cwd=cwd or ROOT,
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert "Traceback" not in p.stdout + p.stderr, p.stdout + p.stderr
+    return p
+
+
+def tiny(path, **settings):
+    years = (2026, 2027)
+    write_input_workbook(path, {
+        "settings": {"start_year": 2026, "end_year": 2027, "mip_rel_gap": 0.0, **settings},
+        "demand": [{"year": y, "vehicles": 400_000, "kwh_per_vehicle": 50} for y in years],
+        "chemistry_mix": [{"year": y, "chemistry": "LFP", "share": 1} for y in years],
+        "materials": [{"material": "cathode", "unit": "t", "reference_price_usd_per_unit": 5000}],
+        "intensity": [{"chemistry": "LFP", "material": "cathode", "amount_per_gwh": 2000}],
+        "facilities": [{"facility": "giga", "product": "cells", "existing_capacity": 15, "module_size": 10,
+                        "max_modules": 1, "capex_usd_per_module": 6.5e8, "earliest_online_year": 2027},
+                       {"facility": "cam", "product": "cathode", "module_size": 20_000, "max_modules": 2,
+                        "capex_usd_per_module": 1.6e8, "opening_cost_usd": 5e7}],
+        "imports": [{"material": "cathode", "origin": "China", "price_usd_per_unit": 4700}],
+    })
+    return path
+
+
+def test_run_writes_results_and_exits_0(tmp_path):
+    case = tiny(tmp_path / "case.xlsx")
+    out = tmp_path / "out" / "case_results.xlsx"
+    p = cli("run", case, "-o", out, "--no-figures")
+    assert p.returncode == 0, p.stderr
+    assert "status: optimal" in p.stdout
+    wb = openpyxl.load_workbook(out, read_only=True)
+    for sheet in ("summary", "build_schedule", "production", "sourcing", "demand", "costs", "capex_cashflow",
+                  "local_content", "settings", "facilities"):
+        assert sheet in wb.sheetnames
+    summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
+    wb.close()
+    assert summary["status"] == "optimal"
+    for key in ("objective_npv_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file", "input_sha256",
+                "solver", "solver_version", "model_version"):
+        assert key in summary, key
+    assert len(summary["input_sha256"]) == 64
+
+
+def test_validate_good_and_bad(tmp_path):
+    case = tiny(tmp_path / "case.xlsx")
+    p = cli("validate", case)
+    assert p.returncode == 0 and "valid" in p.stdout
+    bad = tiny(tmp_path / "bad.xlsx", discount_rate=1.5)
+    p = cli("validate", bad)
+    assert p.returncode == 2
+    assert "sheet 'settings'" in p.stderr and "discount_rate" in p.stderr
+
+
+def test_bad_input_writes_nothing_and_keeps_existing_output(tmp_path):
+    bad = tiny(tmp_path / "bad.xlsx", time_limit_s=0)
+    out = tmp_path / "res.xlsx"
+    p = cli("run", bad, "-o", out)
+    assert p.returncode == 2 and not out.exists()
+    out.write_bytes(b"previous results")
+    p = cli("run", bad, "-o", out)
+    assert p.returncode == 2 and out.read_bytes() == b"previous results"
+
+
+def test_bad_arguments_exit_2(tmp_path):
+    assert cli("run").returncode == 2
+    assert cli("frobnicate").returncode == 2
+    case = tiny(tmp_path / "case.xlsx")
+    assert cli("run", case, "--time-limit", "-3").returncode == 2
+    assert cli("run", case, "--mip-gap", "abc").returncode == 2
+    assert cli("run", tmp_path / "missing.xlsx").returncode == 2
+    # the output may never be the input
+    p = cli("run", case, "-o", case)
+    assert p.returncode == 2 and "input" in p.stderr
+
+
+def test_infeasible_exits_1_with_report(tmp_path):
+    case = tiny(tmp_path / "case.xlsx", allow_unmet_demand=False)
+    out = tmp_path / "inf.xlsx"
+    # 15 GWh existing; demand 20 GWh in 2026 and only 2027 can add a module -> infeasible
+    p = cli("run", case, "-o", out, "--no-figures")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "infeasible" in p.stdout
+    wb = openpyxl.load_workbook(out, read_only=True)
+    summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
+    wb.close()
+    assert summary["status"] == "infeasible"
+
+
+def test_write_model_mps(tmp_path):
+    case = tiny(tmp_path / "case.xlsx")
+    mps = tmp_path / "model.mps"
+    p = cli("run", case, "-o", tmp_path / "r.xlsx", "--write-model", mps, "--no-figures")
+    assert p.returncode == 0
+    assert "ROWS" in mps.read_text()
+
+
+def test_no_arguments_solves_default_case(tmp_path):
+    # run from a copy of the project layout so the real outputs/ folder is untouched
+    if not (ROOT / "inputs" / "base_case.xlsx").exists():
+        pytest.skip("default case not built")
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "base_case.xlsx").write_bytes((ROOT / "inputs" / "base_case.xlsx").read_bytes())
+    p = cli(cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (tmp_path / "outputs" / "base_case_results.xlsx").exists()
