@@ -18,6 +18,7 @@ from .data import CaseData, build_case
 from .errors import InputError, ModelError
 from .results import Results, SolveInfo
 from .solve import SolverOptions, solve_model, solver_version, write_model
+from .report import inputs_from_report
 from .workbook import RawWorkbook, read_workbook
 
 
@@ -40,6 +41,7 @@ def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | Non
     timer = timer or Timer()
     with timer.phase("read"):
         raw = path_or_raw if isinstance(path_or_raw, RawWorkbook) else read_workbook(path_or_raw)
+        raw = inputs_from_report(raw)  # a results workbook is a valid case: use its echoed inputs
     log: list[dict] = []
     with timer.phase("validate"):
         if overrides or scenario:

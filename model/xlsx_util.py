@@ -54,6 +54,9 @@ def atomic_save(wb, path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise InputError(Problem(str(path), None, None, f"cannot write in {folder}: {exc.strerror or exc}"))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, "wb") as fh:
             wb.save(fh)
             fh.flush()
