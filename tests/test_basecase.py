@@ -98,7 +98,7 @@ def test_existing_gigafactory_covers_2026_and_can_reach_100_gwh(case):
     assert g.capex_usd_per_module / g.module_size == pytest.approx(65e6)
 
 
-def test_small_model_and_plausible_timing(case):
+def test_small_model_and_plausible_data(case):
     assert 8 <= len(case.facilities) <= 12
     assert 10 <= len(case.imports) <= 12
     for f in case.facilities.values():
