@@ -7,8 +7,6 @@ the Excel charts of :mod:`model.report` and the PNGs here always show the same n
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .results import COST_CATEGORIES, Results
+from .xlsx_util import atomic_write
 
 CELLS = "cells"
 SOURCE_KINDS = ("local", "import", "export")
@@ -194,21 +193,7 @@ _COLORS = {"local": "#2e7d32", "import": "#ef6c00", "export": "#1565c0"}
 
 
 def _atomic_savefig(fig, path: Path, dpi: int) -> Path:
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi))
 
 
 def _stacked_bars(ax, x, rows: list[tuple[str, Any]], colors=None, width=0.8):

@@ -5,7 +5,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import IO, Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import InputError, Problem
 
@@ -38,10 +38,16 @@ def append_row(ws, values: Sequence[Any], row: int) -> None:
 
 
 def atomic_save(wb, path: str | os.PathLike) -> Path:
-    """Save an openpyxl workbook to ``path`` atomically: temp file in the same folder, fsync, replace.
+    """Save an openpyxl workbook to ``path`` atomically (see :func:`atomic_write`)."""
+    return atomic_write(path, wb.save)
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
+    """Write a file atomically: ``write(fh)`` into a temp file in the same folder, fsync, replace.
 
     An existing file at ``path`` is only replaced once the new one is completely written, so a
-    failed or killed run never leaves a half-written or lost workbook behind.
+    failed or killed run never leaves a half-written or lost file behind. OS errors become a
+    planner-readable :class:`InputError` (full disk, read-only folder, file locked by Excel).
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -58,7 +64,7 @@ def atomic_save(wb, path: str | os.PathLike) -> Path:
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
