@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--samples", type=int, help="number of samples for sampled designs")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.add_argument("--fresh", action="store_true", help="ignore stored results of an earlier run of this sweep")
+    s.add_argument("--definition", type=Path, metavar="FILE.csv",
+                   help="sweep definition (.csv or .xlsx, columns of the 'sensitivity' sheet) instead of the case's sheet")
     return p
 
 
@@ -165,23 +167,31 @@ def cmd_run(args) -> int:
         names = scenario_names(raw)
         if not names:
             raise InputError(f"{args.case} has no 'scenarios' sheet (or it is empty)")
+        # validate every scenario before solving any, so bad input writes nothing
+        problems = []
+        for name in names:
+            try:
+                prepare_case(raw, overrides=args.overrides, scenario=name)
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
+        base = args.output or default_output(args.case)
+        cmp_out = base.with_name(f"{base.stem}_comparison.xlsx")
         worst = EXIT_OK
         outcomes = []
         for name in names:
-            out = args.output.with_name(f"{args.output.stem}_{name}.xlsx") if args.output else \
-                default_output(args.case, f"{_safe(name)}_results")
+            out = base.with_name(f"{base.stem}_{_safe(name)}.xlsx")
+            if out == cmp_out:
+                out = base.with_name(f"{base.stem}_{_safe(name)}_scenario.xlsx")
             code, res = _run_one(args, raw, name, out)
             outcomes.append((name, out, res))
             worst = max(worst, code)
-        try:
-            from .compare import compare_scenarios
+        from .compare import compare_scenarios
 
-            cmp_out = (args.output.with_name(f"{args.output.stem}_comparison.xlsx") if args.output
-                       else default_output(args.case, "scenarios_comparison"))
-            compare_scenarios([(n, o) for n, o, r in outcomes if r is not None], cmp_out)
-            print(f"comparison of {len(outcomes)} scenarios written to {cmp_out}")
-        except ImportError:
-            pass
+        _refuse_overwriting_inputs(cmp_out, [args.case])
+        compare_scenarios([(n, o) for n, o, r in outcomes if r is not None], cmp_out)
+        print(f"comparison of {len(outcomes)} scenarios written to {cmp_out}")
         return worst
     out = args.output or default_output(args.case)
     code, _ = _run_one(args, args.case, args.scenario, out)

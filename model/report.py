@@ -624,7 +624,9 @@ def is_report(raw: RawWorkbook) -> bool:
 
 
 def _is_result_sheet(sh: RawSheet | None, name: str) -> bool:
-    return sh is not None and tuple(normalise(h) for h in sh.header) == TABLE_COLUMNS[name]
+    """A result table starts with its interface.md columns (extension columns may follow)."""
+    cols = TABLE_COLUMNS[name]
+    return sh is not None and tuple(normalise(h) for h in sh.header)[: len(cols)] == cols
 
 
 def inputs_from_report(raw: RawWorkbook) -> RawWorkbook:

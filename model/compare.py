@@ -1,0 +1,878 @@
+"""Comparing results workbooks: two runs side by side (``compare A B``), or N scenarios (``run --scenario all``).
+
+:func:`compare_workbooks` reads two output workbooks of ``run`` and shows what a planner asks
+first: did the headline numbers move (``kpis``), which build decisions changed (``builds``), how
+the sourcing changed (``sourcing``), where the cost went (``costs``) and *which inputs differ*
+(``inputs_diff``, cell by cell over the echoed input sheets, keyed by the schema keys, with an
+address that ``--set`` understands). It returns a compact console text and, when asked, writes
+the same in a comparison workbook.
+
+:func:`compare_scenarios` writes one workbook comparing the results of N scenarios of one case:
+KPIs, build years and NPV by cost category, one column per scenario.
+
+Only the workbook is read: nothing is re-solved. Every workbook is written atomically and every
+string goes through :func:`model.xlsx_util.set_cell`, so text from a workbook can never turn into a
+live formula in the comparison.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from . import xlsx_util
+from .errors import InputError, Problem
+from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
+
+SUMMARY = "summary"
+#: Input sheets compared cell by cell (the core schema, then the scenarios sheet).
+INPUT_SHEETS = ("settings", "demand", "chemistry_mix", "materials", "intensity", "facilities", "imports",
+                "exports", "local_content", "scenarios")
+#: Result tables read from a results workbook (their sheets are never taken for inputs).
+RESULT_SHEETS = ("build_schedule", "production", "sourcing", "demand", "costs", "capex_cashflow", "local_content")
+#: Summary lines that say how a run was made (shown after the KPIs).
+RUN_KEYS = ("input_file", "input_sha256", "scenario", "overrides", "setting_mip_rel_gap", "setting_time_limit_s",
+            "solver_version", "model_version")
+SOURCE_KINDS = ("local", "import", "export")
+#: Statuses of a run that has a plan (interface.md); other runs have only KPIs and inputs to compare.
+PLAN_STATUSES = ("optimal", "time_limit_feasible")
+NO_PLAN = "no plan"
+LOCAL_SHARE = "local_share"
+REL_TOL = 1e-9  # two numbers closer than this (relative) are the same
+
+FMT_USD = "#,##0"
+FMT_PCT = "0.0%"
+FMT_GAP = "0.00%"
+FMT_QTY = "#,##0.00"
+FMT_INT = "0"
+
+_MAX_WIDTH, _MIN_WIDTH = 60, 8
+
+
+# --------------------------------------------------------------------------- reading a results workbook
+@dataclass
+class ResultsBook:
+    """A results workbook as the comparison needs it."""
+
+    path: Path
+    label: str  # short name for headers and text (file name)
+    summary: dict[str, Any]  # key -> value, in sheet order
+    raw: RawWorkbook  # every sheet as read
+    inputs: RawWorkbook  # the echoed input sheets, under their input names
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        """Records of a result table (normalised column names); [] when the sheet is absent."""
+        sh = self.raw.sheet(name)
+        if sh is None:
+            return []
+        return [rec for _, rec in sh.records()]
+
+    @property
+    def has_plan(self) -> bool:
+        """False for a run that ended without a plan (infeasible, unbounded, no solution in time)."""
+        return str(self.summary.get("status") or "").strip().lower() in PLAN_STATUSES
+
+    def number(self, key: str) -> float | None:
+        v = self.summary.get(key)
+        return float(v) if _is_number(v) else None
+
+
+def load_results(path: str | Path) -> ResultsBook:
+    """Read a results workbook; InputError (naming the file and the sheet) when it is not one."""
+    path = Path(path)
+    raw = read_workbook(path)
+    sh = raw.sheet(SUMMARY)
+    hint = ("compare takes two results workbooks written by 'run' (e.g. outputs/<case>_results.xlsx), "
+            "not input workbooks")
+    if sh is None:
+        raise InputError(Problem(SUMMARY, None, None,
+                                 f"{path.name} is not a results workbook: it has no '{SUMMARY}' sheet; {hint}"))
+    ki, vi = sh.col_index("key"), sh.col_index("value")
+    if ki is None or vi is None:
+        raise InputError(Problem(sh.name, sh.header_row, None,
+                                 f"{path.name} is not a results workbook: sheet '{sh.name}' needs the columns "
+                                 f"'key' and 'value'; {hint}"))
+    summary: dict[str, Any] = {}
+    for row in sh.rows:
+        k = row[ki] if ki < len(row) else None
+        if k is None:
+            continue
+        summary.setdefault(str(k).strip(), row[vi] if vi < len(row) else None)
+    if "status" not in summary:
+        raise InputError(Problem(sh.name, None, "key",
+                                 f"{path.name} is not a results workbook: sheet '{sh.name}' has no 'status' line; "
+                                 f"{hint}"))
+    return ResultsBook(path=path, label=path.name, summary=summary, raw=raw, inputs=_input_sheets(raw))
+
+
+def _input_sheets(raw: RawWorkbook) -> RawWorkbook:
+    """The echoed input sheets of a report: ``input_<name>`` restored, result tables dropped."""
+    try:
+        from .report import inputs_from_report
+
+        raw2 = inputs_from_report(raw)
+    except ImportError:  # pragma: no cover - report is part of the package
+        raw2 = raw
+    sheets: dict[str, RawSheet] = {}
+    for name in INPUT_SHEETS:
+        alt = raw2.sheet("input_" + name)
+        sh = raw2.sheet(name)
+        # an input sheet whose name a result table uses is echoed as input_<name>; never read a result table
+        if alt is not None and (sh is None or _looks_like_result(sh, name)):
+            sh = alt
+        if sh is None or _looks_like_result(sh, name):
+            continue
+        sheets[normalise(name)] = sh
+    return RawWorkbook(sheets=sheets, path=raw.path, sha256=raw.sha256)
+
+
+def _looks_like_result(sh: RawSheet, name: str) -> bool:
+    from .results import TABLE_COLUMNS
+
+    cols = TABLE_COLUMNS.get(name)
+    if not cols:
+        return False
+    head = tuple(normalise(h) for h in sh.header)
+    return head[: len(cols)] == cols
+
+
+# --------------------------------------------------------------------------- small helpers
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+
+
+def _num(v: Any) -> float:
+    return float(v) if _is_number(v) else 0.0
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Cell equality: blanks equal, numbers within REL_TOL, text exactly, booleans as booleans."""
+    if isinstance(a, str) and not a.strip():
+        a = None
+    if isinstance(b, str) and not b.strip():
+        b = None
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if _is_number(a) and _is_number(b):
+        return a == b or math.isclose(a, b, rel_tol=REL_TOL, abs_tol=0.0)
+    return a == b
+
+
+def _differs(a: float, b: float) -> bool:
+    return abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _diff(a: Any, b: Any) -> tuple[float | None, float | None]:
+    """(b - a, (b - a) / |a|) for numbers, (None, None) otherwise."""
+    if not (_is_number(a) and _is_number(b)):
+        return None, None
+    d = float(b) - float(a)
+    return d, (d / abs(float(a)) if float(a) != 0 else None)
+
+
+def _key_text(v: Any) -> str:
+    """A key cell as text; numbers numerically (2030 == 2030.0)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    return str(v).strip()
+
+
+def _quote_key(k: str) -> str:
+    return f'"{k}"' if (any(c in k for c in ",[]\"'") or k == "*") and '"' not in k else k
+
+
+def _year(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _kpi_format(key: str) -> str | None:
+    k = key.lower()
+    if k == "mip_gap" or k.endswith("_gap"):
+        return FMT_GAP
+    if "usd" in k or "npv" in k:
+        return FMT_USD
+    if "share" in k:
+        return FMT_PCT
+    if k.startswith("modules"):
+        return "#,##0"
+    if k.startswith("capacity") or k.startswith("unmet"):
+        return FMT_QTY
+    return None
+
+
+def _fmt(v: Any, key: str = "") -> str:
+    """A value for the console."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if _is_number(v):
+        f = _kpi_format(key)
+        if f in (FMT_PCT, FMT_GAP):
+            return f"{float(v) * 100:.{1 if f == FMT_PCT else 2}f}%"
+        if f == FMT_USD or abs(float(v)) >= 1e5:
+            return f"{float(v):,.0f}"
+        if float(v).is_integer():
+            return f"{int(v):,d}"
+        return f"{float(v):,.4g}" if abs(float(v)) < 1 else f"{float(v):,.2f}"
+    s = str(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _pct_text(p: float | None) -> str:
+    return "" if p is None else f"{p * 100:+.2f}%"
+
+
+# --------------------------------------------------------------------------- KPIs
+def kpi_keys(books: Sequence[ResultsBook]) -> list[str]:
+    """The KPI lines of the summaries, in a fixed order (capacity and share keys as found)."""
+    keys = ["status", "objective_npv_usd", "mip_gap", "unmet_gwh_total"]
+    seen: list[str] = []
+    for b in books:
+        for k in b.summary:
+            if (k.startswith("capacity_") or k.startswith("local_value_share_")) and k not in seen:
+                seen.append(k)
+    keys += sorted((k for k in seen if k.startswith("capacity_")))
+    keys += sorted((k for k in seen if k.startswith("local_value_share_")))
+    keys.append("modules_built_total")
+    return keys
+
+
+def run_keys(books: Sequence[ResultsBook]) -> list[str]:
+    """Summary lines that say how each run was made: input file/hash, scenario, overrides, settings."""
+    keys = [k for k in RUN_KEYS if k != "overrides"]
+    ov: list[str] = []
+    for b in books:
+        for k in b.summary:
+            if (k.startswith("override_") or k == "overrides") and k not in ov:
+                ov.append(k)
+    ov.sort(key=lambda k: (k != "overrides", int(k.split("_")[1]) if k.split("_")[-1].isdigit() else 0))
+    i = keys.index("scenario") + 1
+    return keys[:i] + ov + keys[i:]
+
+
+# --------------------------------------------------------------------------- builds
+@dataclass
+class _Builds:
+    product: dict[str, str] = field(default_factory=dict)
+    built: dict[tuple[str, int], float] = field(default_factory=dict)  # (facility, year) -> modules built
+    order: list[str] = field(default_factory=list)
+
+    def first_online(self, f: str) -> int | None:
+        ys = [y for (ff, y), n in self.built.items() if ff == f and n > 0]
+        return min(ys) if ys else None
+
+    def total(self, f: str) -> float:
+        return sum(n for (ff, _), n in self.built.items() if ff == f)
+
+
+def _builds(book: ResultsBook) -> _Builds:
+    out = _Builds()
+    for rec in book.table("build_schedule"):
+        f, y = rec.get("facility"), _year(rec.get("year"))
+        if f is None or y is None:
+            continue
+        f = str(f)
+        if f not in out.product:
+            out.order.append(f)
+            out.product[f] = "" if rec.get("product") is None else str(rec.get("product"))
+        out.built[(f, y)] = out.built.get((f, y), 0.0) + _num(rec.get("modules_built"))
+    return out
+
+
+def _facilities(builds: Sequence[_Builds]) -> list[str]:
+    order: list[str] = []
+    for b in builds:
+        for f in b.order:
+            if f not in order:
+                order.append(f)
+    return order
+
+
+def _first_text(book: ResultsBook, year: int | None) -> int | str:
+    if not book.has_plan:
+        return NO_PLAN
+    return year if year is not None else "never"
+
+
+def _as_int(x: float) -> int | float:
+    return int(round(x)) if abs(x - round(x)) < 1e-9 else x
+
+
+def build_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
+    """``facility, product, what, year, A, B, difference``: first-online year and total modules of every
+    facility that builds in A or B, then the years whose modules_built differ."""
+    ba, bb = _builds(a), _builds(b)
+    both = a.has_plan and b.has_plan
+    rows: list[list[Any]] = []
+    for f in _facilities([ba, bb]):
+        prod = ba.product.get(f) or bb.product.get(f, "")
+        ta, tb = ba.total(f), bb.total(f)
+        if ta <= 0 and tb <= 0:
+            continue
+        fa, fb = ba.first_online(f), bb.first_online(f)
+        rows.append([f, prod, "first online year", None, _first_text(a, fa), _first_text(b, fb),
+                     (fb - fa) if both and fa is not None and fb is not None else None])
+        rows.append([f, prod, "modules built, total", None, _as_int(ta) if a.has_plan else NO_PLAN,
+                     _as_int(tb) if b.has_plan else NO_PLAN, _as_int(tb - ta) if both else None])
+        if not both:
+            continue
+        years = sorted({y for (ff, y) in ba.built if ff == f} | {y for (ff, y) in bb.built if ff == f})
+        for y in years:
+            na, nb = ba.built.get((f, y), 0.0), bb.built.get((f, y), 0.0)
+            if _differs(na, nb):
+                rows.append([f, prod, "modules built", y, _as_int(na), _as_int(nb), _as_int(nb - na)])
+    return rows
+
+
+# --------------------------------------------------------------------------- sourcing
+def _sourcing(book: ResultsBook) -> dict[tuple[str, int, str], float]:
+    out: dict[tuple[str, int, str], float] = {}
+    for rec in book.table("sourcing"):
+        m, y, k = rec.get("material"), _year(rec.get("year")), rec.get("source_kind")
+        if m is None or y is None or k is None:
+            continue
+        key = (str(m), y, str(k).strip().lower())
+        out[key] = out.get(key, 0.0) + _num(rec.get("quantity"))
+    return out
+
+
+def local_shares(src: dict[tuple[str, int, str], float]) -> dict[tuple[str, int], float | None]:
+    """(material, year) -> (local - export) / (local + import - export); None without consumption."""
+    out: dict[tuple[str, int], float | None] = {}
+    for (m, y) in {(m, y) for (m, y, _) in src}:
+        loc, imp, exp = (src.get((m, y, k), 0.0) for k in SOURCE_KINDS)
+        use = loc + imp - exp
+        out[(m, y)] = (loc - exp) / use if use > 1e-9 else None
+    return out
+
+
+def sourcing_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
+    """``material, year, source_kind, A, B, difference``: the quantities that differ, and the local share
+    of every material and year (source_kind ``local_share``, a fraction)."""
+    if not (a.has_plan and b.has_plan):
+        return []
+    sa, sb = _sourcing(a), _sourcing(b)
+    la, lb = local_shares(sa), local_shares(sb)
+    mats: list[str] = []
+    for src in (sa, sb):
+        for (m, _, _) in src:
+            if m not in mats:
+                mats.append(m)
+    rows: list[list[Any]] = []
+    kinds = list(SOURCE_KINDS) + sorted({k for (_, _, k) in (*sa, *sb)} - set(SOURCE_KINDS))
+    for m in mats:
+        years = sorted({y for (mm, y, _) in (*sa, *sb) if mm == m})
+        for y in years:
+            for k in kinds:
+                qa, qb = sa.get((m, y, k)), sb.get((m, y, k))
+                if qa is None and qb is None:
+                    continue
+                qa, qb = qa or 0.0, qb or 0.0
+                if _differs(qa, qb):
+                    rows.append([m, y, k, qa, qb, qb - qa])
+            sha, shb = la.get((m, y)), lb.get((m, y))
+            if sha is not None or shb is not None:
+                rows.append([m, y, LOCAL_SHARE, sha, shb, _diff(sha, shb)[0]])
+    return rows
+
+
+# --------------------------------------------------------------------------- costs
+def cost_by_category(book: ResultsBook) -> dict[str, float]:
+    """Category -> discounted USD summed over the years (the categories sum to the NPV)."""
+    out: dict[str, float] = {}
+    for rec in book.table("costs"):
+        c = rec.get("category")
+        if c is None:
+            continue
+        out[str(c)] = out.get(str(c), 0.0) + _num(rec.get("discounted_usd"))
+    return out
+
+
+def _categories(costs: Sequence[dict[str, float]]) -> list[str]:
+    try:
+        from .results import COST_CATEGORIES
+    except ImportError:  # pragma: no cover
+        COST_CATEGORIES = ()
+    seen = {c for d in costs for c in d}
+    return [c for c in COST_CATEGORIES if c in seen] + sorted(seen - set(COST_CATEGORIES))
+
+
+def cost_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
+    """``category, npv A, npv B, difference, % difference`` and a ``total`` row last."""
+    ca, cb = cost_by_category(a), cost_by_category(b)
+    rows = []
+    for c in _categories([ca, cb]):
+        va = ca.get(c, 0.0) if a.has_plan else None
+        vb = cb.get(c, 0.0) if b.has_plan else None
+        d, p = _diff(va, vb)
+        rows.append([c, va, vb, d, p])
+    ta = sum(ca.values()) if a.has_plan else None
+    tb = sum(cb.values()) if b.has_plan else None
+    d, p = _diff(ta, tb)
+    rows.append(["total", ta, tb, d, p])
+    return rows
+
+
+# --------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class InputDiff:
+    """One difference between the echoed inputs of A and B."""
+
+    sheet: str
+    key: str  # key text, composite keys joined with ","
+    column: str  # "" for a whole row or sheet
+    a: Any
+    b: Any
+    change: str  # "changed", "row only in A", "row only in B", "sheet only in A", "sheet only in B"
+    address: str = ""  # the --set address of the cell ("" for rows and sheets)
+
+
+def _sheet_keys(name: str) -> tuple[str, ...]:
+    if name == "settings":
+        return ("key",)
+    if name == "scenarios":
+        try:
+            from .overrides import SCENARIOS
+
+            return SCENARIOS.key
+        except ImportError:  # pragma: no cover
+            return ("scenario", "address")
+    from .schema import SHEETS_BY_NAME
+
+    sh = SHEETS_BY_NAME.get(name)
+    return sh.key if sh is not None else ()
+
+
+def _keyed(sh: RawSheet, keys: tuple[str, ...]) -> tuple[dict[str, tuple[Any, ...]], list[str]]:
+    """Rows keyed by their key text (``a,b`` for composite keys; ``#2`` added to repeated keys)."""
+    idx = [sh.col_index(k) for k in keys]
+    out: dict[str, tuple[Any, ...]] = {}
+    order: list[str] = []
+    for r, row in zip(sh.excel_rows, sh.rows):
+        if keys and all(i is not None for i in idx):
+            parts = [_key_text(row[i] if i < len(row) else None) for i in idx]
+            if keys == ("key",):
+                parts = [normalise(parts[0])]  # setting names are case-insensitive
+            k = ",".join(_quote_key(p) for p in parts)
+        else:
+            k = f"row {r}"
+        base, n = k, 1
+        while k in out:
+            n += 1
+            k = f"{base} #{n}"
+        out[k] = row
+        order.append(k)
+    return out, order
+
+
+def _row_text(sh: RawSheet, row: tuple[Any, ...]) -> str:
+    parts = []
+    for h, v in zip(sh.header, row):
+        if h and v is not None:
+            parts.append(f"{h}={_fmt(v)}")
+    return ", ".join(parts)
+
+
+def _address(sheet: str, key: str, column: str) -> str:
+    if sheet == "settings":
+        return f"settings.{key}" if normalise(column) == "value" else f"settings[{key}].{column}"
+    return f"{sheet}[{key}].{column}"
+
+
+def input_diffs(a: RawWorkbook, b: RawWorkbook, sheets: Iterable[str] = INPUT_SHEETS) -> list[InputDiff]:
+    """Cell-by-cell differences of the input sheets of two workbooks, keyed by the schema keys.
+
+    Columns are matched like the reader matches them (case-insensitive, spaces ignored); a column
+    one workbook lacks counts as blank, so a column added by an override shows only the cells it
+    changed. Extra columns (a planner's ``comment``) are compared too.
+    """
+    out: list[InputDiff] = []
+    for name in sheets:
+        sa, sb = a.sheet(name), b.sheet(name)
+        if sa is None and sb is None:
+            continue
+        if sa is None or sb is None:
+            present = sa or sb
+            side = "A" if sb is None else "B"
+            text = f"{len(present.rows)} rows"
+            out.append(InputDiff(name, "", "", text if side == "A" else None, text if side == "B" else None,
+                                 f"sheet only in {side}"))
+            continue
+        keys = _sheet_keys(name)
+        ra, order_a = _keyed(sa, keys)
+        rb, order_b = _keyed(sb, keys)
+        key_cols = {normalise(k) for k in keys}
+        cols: list[tuple[str, str]] = []  # (normalised, display)
+        for sh in (sa, sb):
+            for h in sh.header:
+                n = normalise(h)
+                if n and n not in key_cols and n not in {c for c, _ in cols}:
+                    cols.append((n, str(h).strip()))
+        ia = {n: sa.col_index(n) for n, _ in cols}
+        ib = {n: sb.col_index(n) for n, _ in cols}
+
+        def cell(row, i):
+            return row[i] if i is not None and i < len(row) else None
+
+        for k in order_a + [k for k in order_b if k not in ra]:
+            if k not in rb:
+                out.append(InputDiff(name, k, "", _row_text(sa, ra[k]), None, "row only in A"))
+                continue
+            if k not in ra:
+                out.append(InputDiff(name, k, "", None, _row_text(sb, rb[k]), "row only in B"))
+                continue
+            for n, disp in cols:
+                va, vb = cell(ra[k], ia[n]), cell(rb[k], ib[n])
+                if not _same(va, vb):
+                    out.append(InputDiff(name, k, disp, va, vb, "changed", _address(name, k, disp)))
+    return out
+
+
+def _diff_line(d: InputDiff) -> str:
+    if d.change == "changed":
+        return f"{d.address}: {_fmt(d.a)} -> {_fmt(d.b)}"
+    if d.change.startswith("sheet"):
+        return f"sheet '{d.sheet}': {d.change} ({d.a or d.b})"
+    return f"{d.sheet}[{d.key}]: {d.change}"
+
+
+# --------------------------------------------------------------------------- the comparison
+@dataclass
+class Comparison:
+    """Everything :func:`compare_workbooks` shows, as rows (also handy for tests)."""
+
+    a: ResultsBook
+    b: ResultsBook
+    kpis: list[list[Any]]  # item, A, B, difference, % difference
+    builds: list[list[Any]]
+    sourcing: list[list[Any]]
+    costs: list[list[Any]]
+    inputs: list[InputDiff]
+
+
+def compare(a: str | Path, b: str | Path) -> Comparison:
+    """Read and compare two results workbooks (InputError when either is not one)."""
+    problems: list[Problem] = []
+    books: list[ResultsBook] = []
+    for p in (a, b):
+        try:
+            books.append(load_results(p))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    ra, rb = books
+    kpis: list[list[Any]] = [["results workbook", ra.label, rb.label, None, None]]
+    for k in kpi_keys(books):
+        va, vb = ra.summary.get(k), rb.summary.get(k)
+        d, p = _diff(va, vb)
+        kpis.append([k, va, vb, d, p])
+    for k in run_keys(books):
+        va, vb = ra.summary.get(k), rb.summary.get(k)
+        if va is None and vb is None:
+            continue
+        kpis.append([k, va, vb, None, None])
+    return Comparison(ra, rb, kpis, build_rows(ra, rb), sourcing_rows(ra, rb), cost_rows(ra, rb),
+                      input_diffs(ra.inputs, rb.inputs))
+
+
+def compare_workbooks(a: str | Path, b: str | Path, out: str | Path | None = None) -> str:
+    """Compare two results workbooks; write the comparison workbook to ``out`` (atomically) when given.
+
+    Returns the console text: KPIs side by side, the main build and cost differences, and the
+    input cells that differ. InputError when a file is not a results workbook.
+    """
+    c = compare(a, b)
+    text = comparison_text(c)
+    if out is not None:
+        path = write_comparison(c, out)
+        text += f"\ncomparison workbook: {path}"
+    return text
+
+
+def comparison_text(c: Comparison, top: int = 10) -> str:
+    lines = [f"A: {c.a.path}", f"B: {c.b.path}", ""]
+    rows = [r for r in c.kpis if r[0] != "results workbook"]
+    w = max(len(str(r[0])) for r in rows) if rows else 10
+    lines.append(f"{'':<{w}}  {'A':>18}  {'B':>18}  {'B - A':>16}  {'%':>9}")
+    for k, va, vb, d, p in rows:
+        if k in RUN_KEYS or k.startswith("override_") or k == "overrides":
+            continue
+        lines.append(f"{k:<{w}}  {_fmt(va, k):>18}  {_fmt(vb, k):>18}  "
+                     f"{'' if d is None else _fmt(d, k):>16}  {_pct_text(p):>9}")
+    for k in ("scenario", "input_sha256"):
+        va, vb = c.a.summary.get(k), c.b.summary.get(k)
+        if not _same(va, vb):
+            short = (lambda v: str(v)[:12]) if k == "input_sha256" else _fmt
+            lines.append(f"{k}: A {short(va) if va is not None else '-'} | B {short(vb) if vb is not None else '-'}")
+    for side, book in (("A", c.a), ("B", c.b)):
+        ov = [str(v) for k, v in book.summary.items() if k.startswith("override_") and v is not None]
+        if ov:
+            lines.append(f"overrides of {side}: " + "; ".join(ov[:5]) + (f" (+{len(ov) - 5} more)" if len(ov) > 5 else ""))
+
+    lines.append("")
+    for side, book in (("A", c.a), ("B", c.b)):
+        if not book.has_plan:
+            lines.append(f"{side} has no plan (status {book.summary.get('status')}): builds, sourcing and costs "
+                         "are not compared")
+    first = [r for r in c.builds if r[2] == "first online year" and r[4] != r[5]]
+    years = [r for r in c.builds if r[2] == "modules built"]
+    if not (c.a.has_plan and c.b.has_plan):
+        pass
+    elif not first and not years:
+        lines.append("builds: the same in A and B")
+    else:
+        lines.append(f"builds that differ ({len(years)} facility-years):")
+        for f, prod, _, _, fa, fb, _ in first:
+            lines.append(f"  {f} ({prod}) first online: A {fa}, B {fb}")
+        for f, prod, _, y, na, nb, d in sorted(years, key=lambda r: -abs(_num(r[6])))[:top]:
+            lines.append(f"  {f} {y}: A {_fmt(na)}, B {_fmt(nb)} modules")
+        if len(years) > top:
+            lines.append(f"  ... {len(years) - top} more on sheet 'builds'")
+
+    moved = [r for r in c.costs if r[0] != "total" and r[3] is not None and _differs(r[1], r[2])]
+    if moved:
+        lines.append("NPV by cost category, B - A (largest first):")
+        for cat, va, vb, d, p in sorted(moved, key=lambda r: -abs(r[3]))[:5]:
+            lines.append(f"  {cat:<22} {d:>+18,.0f} USD  (A {va:,.0f}, B {vb:,.0f})")
+
+    lines.append("")
+    n = len(c.inputs)
+    if n == 0:
+        lines.append("inputs: the echoed input sheets are identical")
+    else:
+        kinds: dict[str, int] = {}
+        for d in c.inputs:
+            kinds[d.change] = kinds.get(d.change, 0) + 1
+        detail = ", ".join(f"{v} {k}" for k, v in kinds.items())
+        lines.append(f"inputs: {n} difference{'s' if n != 1 else ''} ({detail}):")
+        for d in c.inputs[:top]:
+            lines.append("  " + _diff_line(d))
+        if n > top:
+            lines.append(f"  ... {n - top} more on sheet 'inputs_diff'")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- writing workbooks
+class _Styles:
+    def __init__(self):
+        from openpyxl.styles import Font, PatternFill
+
+        self.bold = Font(bold=True)
+        self.fill = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _text_width(v: Any, fmt: str | None) -> int:
+    if v is None:
+        return 0
+    if _is_number(v):
+        if fmt in (FMT_PCT, FMT_GAP):
+            return len(f"{float(v) * 100:.2f}%")
+        if fmt == FMT_INT:
+            return len(f"{float(v):.0f}")
+        if fmt in (FMT_USD, "#,##0"):
+            return len(f"{float(v):,.0f}")
+        return len(f"{float(v):,.2f}")
+    return len(str(v))
+
+
+def _write_table(ws, header: Sequence[str], rows: Sequence[Sequence[Any]], st: _Styles,
+                 formats: Sequence[Any] = (), notes: dict[str, str] | None = None) -> int:
+    """Header on row 1 (bold, frozen, filter), then rows; ``formats[i]`` is a number format or a
+    callable ``row -> format``. Columns fitted to their text. Returns the last row written."""
+    from openpyxl.comments import Comment
+    from openpyxl.utils import get_column_letter
+
+    widths = [len(str(h)) + 3 for h in header]
+    for c, h in enumerate(header, start=1):
+        cell = ws.cell(row=1, column=c)
+        xlsx_util.set_cell(cell, str(h))
+        cell.font = st.bold
+        cell.fill = st.fill
+        if notes and h in notes:
+            cm = Comment(notes[h], "battery-plan")
+            cm.width, cm.height = 260, 80
+            cell.comment = cm
+    last = 1
+    for r, row in enumerate(rows, start=2):
+        last = r
+        for c, v in enumerate(row, start=1):
+            if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
+                continue
+            cell = ws.cell(row=r, column=c)
+            xlsx_util.set_cell(cell, v)
+            f = formats[c - 1] if c - 1 < len(formats) else None
+            if callable(f):
+                f = f(row)
+            if f and _is_number(v):
+                cell.number_format = f
+            if c - 1 < len(widths):
+                widths[c - 1] = max(widths[c - 1], _text_width(v, f if _is_number(v) else None))
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(_MIN_WIDTH, min(_MAX_WIDTH, w + 2))
+    ws.freeze_panes = "A2"
+    if header:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
+    return last
+
+
+def _kpi_fmt(row) -> str | None:
+    return _kpi_format(str(row[0]))
+
+
+def _bar_chart(ws, title: str, data_cols: Sequence[int], names: Sequence[str], first_row: int, last_row: int,
+               anchor: str):
+    """A clustered column chart of columns ``data_cols`` (rows first_row..last_row), categories in column A."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.data_source import AxDataSource, StrRef
+    from openpyxl.chart.series import SeriesLabel
+
+    ch = BarChart()
+    ch.type = "col"
+    ch.grouping = "clustered"
+    ch.title = title
+    ch.y_axis.title = "USD million (discounted)"
+    ch.x_axis.title = "cost category"
+    ch.y_axis.number_format = '#,##0,,'
+    ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
+    ch.y_axis.delete = False
+    ch.width, ch.height = 22.0, 11.0
+    ch.legend.position = "b"
+    for col, name in zip(data_cols, names):
+        ch.add_data(Reference(ws, min_col=col, max_col=col, min_row=first_row, max_row=last_row),
+                    titles_from_data=False)
+        ch.series[-1].tx = SeriesLabel(v=xlsx_util.safe_text(str(name))[:255])
+    # text categories: a string reference (set_categories would make a numeric one)
+    cats = Reference(ws, min_col=1, max_col=1, min_row=first_row, max_row=last_row)
+    for s in ch.series:
+        s.cat = AxDataSource(strRef=StrRef(f=str(cats)))
+    ws.add_chart(ch, anchor)
+    return ch
+
+
+_DIFF_NOTES = {
+    "difference": "B - A",
+    "pct_difference": "(B - A) / |A|",
+    "address": "the cell as --set names it, e.g. --set \"imports[cathode,China].tariff_rate=0.4\"",
+    "change": "changed, row only in A / B, sheet only in A / B",
+    "key": "the row's key (schema key columns; composite keys joined with a comma)",
+}
+
+
+def build_comparison_workbook(c: Comparison):
+    """The comparison workbook in memory (openpyxl)."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    st = _Styles()
+    wb = Workbook()
+    la, lb = f"A: {c.a.label}", f"B: {c.b.label}"
+
+    ws = wb.active
+    ws.title = "kpis"
+    _write_table(ws, ["item", "A", "B", "difference", "pct_difference"], c.kpis, st,
+                 [None, _kpi_fmt, _kpi_fmt, _kpi_fmt, FMT_PCT], _DIFF_NOTES)
+
+    ws = wb.create_sheet("builds")
+    _write_table(ws, ["facility", "product", "what", "year", "A", "B", "difference"], c.builds, st,
+                 [None, None, None, FMT_INT, FMT_INT, FMT_INT, FMT_INT],
+                 {**_DIFF_NOTES, "what": "first online year, modules built over the horizon, or modules built in a "
+                                         "year (only years that differ)"})
+
+    ws = wb.create_sheet("sourcing")
+    share_or_qty = lambda row: FMT_PCT if row[2] == LOCAL_SHARE else FMT_QTY  # noqa: E731
+    _write_table(ws, ["material", "year", "source_kind", "A", "B", "difference"], c.sourcing, st,
+                 [None, FMT_INT, None, share_or_qty, share_or_qty, share_or_qty],
+                 {**_DIFF_NOTES, "source_kind": "local / import / export quantities that differ (the material's "
+                                                "unit); local_share = (local - export) / consumption, every year"})
+
+    ws = wb.create_sheet("costs")
+    last = _write_table(ws, ["category", "A_npv_usd", "B_npv_usd", "difference", "pct_difference"], c.costs, st,
+                        [None, FMT_USD, FMT_USD, FMT_USD, FMT_PCT],
+                        {**_DIFF_NOTES, "A_npv_usd": f"{c.a.label}: discounted USD summed over the years",
+                         "B_npv_usd": f"{c.b.label}: discounted USD summed over the years"})
+    ws.cell(row=last, column=1).font = st.bold  # the total row
+    if last > 2:
+        _bar_chart(ws, "NPV by cost category: A vs B", [2, 3], [la, lb], 2, last - 1, f"{get_column_letter(7)}2")
+
+    ws = wb.create_sheet("inputs_diff")
+    rows = [[d.sheet, d.key, d.column or None, d.a, d.b, d.change, d.address or None] for d in c.inputs]
+    _write_table(ws, ["sheet", "key", "column", "A", "B", "change", "address"], rows, st, [], _DIFF_NOTES)
+    return wb
+
+
+def write_comparison(c: Comparison, out: str | Path) -> Path:
+    return xlsx_util.atomic_save(build_comparison_workbook(c), Path(out))
+
+
+# --------------------------------------------------------------------------- N scenarios
+def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
+    """One workbook comparing the results of N scenarios (one column per scenario), written atomically.
+
+    Sheets: ``kpis`` (the summary KPIs, then scenario / override lines), ``builds`` (first online
+    year, total modules and modules built per year of every facility that builds in some scenario),
+    ``costs`` (NPV by cost category, with a native clustered bar chart).
+    """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    books = [load_results(p) for _, p in items]
+    names = [str(n) for n, _ in items]
+    st = _Styles()
+    wb = Workbook()
+
+    ws = wb.active
+    ws.title = "kpis"
+    rows = [["results workbook", *[b.label for b in books]]]
+    for k in kpi_keys(books):
+        rows.append([k, *[b.summary.get(k) for b in books]])
+    for k in run_keys(books):
+        vals = [b.summary.get(k) for b in books]
+        if any(v is not None for v in vals):
+            rows.append([k, *vals])
+    _write_table(ws, ["item", *names], rows, st, [None, *[_kpi_fmt] * len(books)])
+
+    ws = wb.create_sheet("builds")
+    bs = [_builds(b) for b in books]
+    rows = []
+    for f in _facilities(bs):
+        if all(b.total(f) <= 0 for b in bs):
+            continue
+        prod = next((b.product[f] for b in bs if f in b.product), "")
+        rows.append([f, prod, "first online year", None, *[_first_text(bk, b.first_online(f))
+                                                            for bk, b in zip(books, bs)]])
+        rows.append([f, prod, "modules built, total", None, *[_as_int(b.total(f)) if bk.has_plan else NO_PLAN
+                                                               for bk, b in zip(books, bs)]])
+        years = sorted({y for b in bs for (ff, y), n in b.built.items() if ff == f and n > 0})
+        for y in years:
+            rows.append([f, prod, "modules built", y, *[_as_int(b.built.get((f, y), 0.0)) if bk.has_plan else None
+                                                         for bk, b in zip(books, bs)]])
+    _write_table(ws, ["facility", "product", "what", "year", *names], rows, st,
+                 [None, None, None, FMT_INT, *[FMT_INT] * len(books)],
+                 {"what": "first online year, modules built over the horizon, or modules built in a year"})
+
+    ws = wb.create_sheet("costs")
+    costs = [cost_by_category(b) for b in books]
+    rows = [[cat, *[c.get(cat, 0.0) if bk.has_plan else None for bk, c in zip(books, costs)]]
+            for cat in _categories(costs)]
+    rows.append(["total", *[sum(c.values()) if bk.has_plan else None for bk, c in zip(books, costs)]])
+    last = _write_table(ws, ["category", *names], rows, st, [None, *[FMT_USD] * len(books)],
+                        {n: f"{b.label}: discounted USD summed over the years" for n, b in zip(names, books)})
+    ws.cell(row=last, column=1).font = st.bold
+    if last > 2 and books:
+        _bar_chart(ws, "NPV by cost category per scenario", list(range(2, 2 + len(books))), names, 2, last - 1,
+                   f"{get_column_letter(len(books) + 3)}2")
+    return xlsx_util.atomic_save(wb, Path(out))
