@@ -220,10 +220,11 @@ def _run_one(args, case, scenario, out: Path):
                          write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee, timer=timer)
     if args.write_model:
         say(f"model written to {args.write_model}")
-    if not results.solve.has_solution:
-        _explain(results)
-    else:
-        _marginals(results)
+    with timer.phase("explain"):
+        if not results.solve.has_solution:
+            _explain(results)
+        else:
+            _marginals(results)
     results.summary = summarise(results, input_file=str(case_path), overrides_log=log, scenario=scenario)
     with timer.phase("report"):
         path = write_report(results, out, figures_dir=None if args.no_figures else out.parent / "figures")
@@ -276,7 +277,7 @@ def _print_summary(results, path, say, quiet: bool) -> None:
         if unmet > 1e-6:
             say(f"unmet cell demand: {unmet:,.2f} GWh over the horizon")
         for n in results.notes:
-            say(f"check: {n}")
+            say(f"note: {n}")
     else:
         for n in results.notes:
             say(n)

@@ -236,7 +236,7 @@ def summary_rows(results: Results, extra_notes: Sequence[str] = (),
     rows: list[tuple[str, Any]] = []
     for k, v in (results.summary or {}).items():
         _flatten(str(k), v, rows)
-    if results.timings and not any(k == "timings" or k.startswith("timings.") for k, _ in rows):
+    if results.timings and not any(k == "timings" or k.startswith(("timings.", "seconds_")) for k, _ in rows):
         for phase, sec in results.timings.items():
             rows.append((f"timings.{phase}", _plain(sec)))
     if renamed:
