@@ -203,6 +203,8 @@ def _safe(name: str) -> str:
 
 
 def _run_one(args, case, scenario, out: Path):
+    from .diagnose import explain
+    from .marginals import add_marginal_costs
     from .pipeline import Timer, prepare_case, solve_case, summarise
     from .report import write_report
 
@@ -210,44 +212,71 @@ def _run_one(args, case, scenario, out: Path):
     _refuse_overwriting_inputs(out, [case_path])
     say = (lambda *a: None) if args.quiet else print
     timer = Timer()
-    data, log = prepare_case(case, overrides=args.overrides, scenario=scenario, timer=timer)
-    for w in data.warnings:
-        say(f"warning: {w}")
-    n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
-    say(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
-        f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions; solving with HiGHS ...")
-    results = solve_case(data, time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
-                         write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee, timer=timer)
-    if args.write_model:
-        say(f"model written to {args.write_model}")
-    with timer.phase("explain"):
-        if not results.solve.has_solution:
-            _explain(results)
-        else:
-            _marginals(results)
-    results.summary = summarise(results, input_file=str(case_path), overrides_log=log, scenario=scenario)
-    with timer.phase("report"):
-        path = write_report(results, out, figures_dir=None if args.no_figures else out.parent / "figures")
-    results.summary["seconds_report"] = round(timer.phases["report"], 4)
+    with _Progress(enabled=not args.quiet and not args.tee) as progress:
+        progress.step("reading and validating")
+        data, log = prepare_case(case, overrides=args.overrides, scenario=scenario, timer=timer)
+        n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
+        progress.write(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
+                       f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions")
+        for w in data.warnings:
+            progress.write(f"warning: {w}")
+        progress.step("building and solving with HiGHS")
+        results = solve_case(data, time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
+                             write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee,
+                             timer=timer)
+        if results.solve.status == "error":  # a failed solve never replaces an earlier output
+            raise ModelError(f"HiGHS failed: {results.solve.message or results.solve.termination}")
+        if args.write_model:
+            progress.write(f"model written to {args.write_model}")
+        with timer.phase("explain"):
+            if results.solve.has_solution:
+                progress.step("marginal costs (LP with the build plan fixed)")
+                add_marginal_costs(results)
+            else:
+                progress.step("explaining why there is no plan")
+                explain(results)
+        results.summary = summarise(results, input_file=str(case_path), overrides_log=log, scenario=scenario)
+        progress.step("writing the report")
+        with timer.phase("report"):
+            path = write_report(results, out, figures_dir=None if args.no_figures else out.parent / "figures")
     _print_summary(results, path, say, quiet=args.quiet)
     return (EXIT_OK if results.solve.has_solution else EXIT_NO_PLAN), results
 
 
-def _explain(results) -> None:
-    """Attach a planner-readable explanation of why there is no plan (when the module exists)."""
-    try:
-        from .diagnose import explain
-    except ImportError:
-        return
-    explain(results)
+class _Progress:
+    """A phase progress bar on stderr (only on a terminal): a run takes several seconds."""
 
+    STEPS = 4
 
-def _marginals(results) -> None:
-    try:
-        from .marginals import add_marginal_costs
-    except ImportError:
-        return
-    add_marginal_costs(results)
+    def __init__(self, enabled: bool):
+        self.bar = None
+        self.enabled = enabled
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.STEPS, file=sys.stderr, leave=False, bar_format="{l_bar}{bar:20}| {elapsed}")
+
+    def step(self, what: str) -> None:
+        if self.bar is not None:
+            if self.bar.n or self.bar.desc:
+                self.bar.update(1)
+            self.bar.set_description_str(what)
+
+    def write(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.write(text)
+        else:
+            print(text)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+        return False
 
 
 def _fmt_usd(x) -> str:

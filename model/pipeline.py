@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import platform
 import time
 from contextlib import contextmanager
@@ -59,7 +60,7 @@ def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | Non
 
 def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap: float | None = None,
                threads: int | None = None, write_model_path: str | None = None, tee: bool = False,
-               timer: Timer | None = None, check: bool = True) -> Results:
+               timer: Timer | None = None, check: bool = True, solver_options: dict | None = None) -> Results:
     """Build, solve, extract and independently verify; never writes the report."""
     from .formulation import build_model
     from .results import extract
@@ -72,6 +73,8 @@ def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap
             write_model(m, write_model_path)
     opts = SolverOptions.from_settings(data.settings, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
                                        threads=threads, tee=tee)
+    if solver_options:  # further HiGHS options by name, e.g. {"mip_max_improving_sols": 1}
+        opts = dataclasses.replace(opts, extra=tuple(solver_options.items()))
     with timer.phase("solve"):
         info = solve_model(m, opts)
     if info.has_solution:
