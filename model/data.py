@@ -2,11 +2,25 @@
 
 ``load_case(path)`` = ``read_workbook`` (plain cells) -> ``build_case`` (types, defaults, every
 rule of the input schema, all problems at once) -> :class:`CaseData`. Nothing here imports Pyomo.
+
+Decisions beyond the letter of the schema (docs/reliability.md explains them):
+
+* rows of ``demand``, ``chemistry_mix`` and ``local_content`` for years outside the horizon are
+  ignored with a warning (``CaseData.warnings``), because planners shorten the horizon with an
+  override and keep the later years' data; every year column is still bounded to [1900, 2500];
+* numbers typed as text are understood in the usual forms, and ``5%`` means 0.05 (what Excel
+  stores for a percent-formatted cell); a decimal comma, NaN, infinity, dates and Excel error
+  values are refused with a reason (:func:`coerce`);
+* a formula without a saved value or a merged range is an error only where the model reads
+  (schema sheets and columns); extra sheets and columns are never judged;
+* one mistake gives one problem: a check is skipped when its inputs are already reported as
+  broken (a share of 1.2 is not reported again as a bad sum).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -166,22 +180,65 @@ class _Bad(Exception):
 
 _TRUE = {"true", "yes", "y", "1", "t", "on"}
 _FALSE = {"false", "no", "n", "0", "f", "off"}
+#: Values Excel stores when a formula fails; they arrive as text and are never data.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+                          "#EXTERNAL!", "#PYTHON!"})
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "#num!"}
+#: Whole numbers beyond this are refused in integer columns (exact in a float; no plan needs more).
+MAX_INT = 2**53
+
+
+def _parse_number_text(text: str, kind: str) -> float:
+    """A number typed as text: ``1e-4``, ``1,000.5`` (thousands separators), ``5%`` (= 0.05)."""
+    t = text.strip().replace("\u2212", "-").replace("\u00a0", "").replace("\u202f", "")
+    scale = 1.0
+    if t.endswith("%"):
+        t, scale = t[:-1].strip(), 0.01
+    if t.lower() in _NON_FINITE:
+        raise _Bad(f"{text[:40]!r} is not a finite number; type a number")
+    if _PLAIN_NUMBER.fullmatch(t):
+        num = float(t)
+    elif _THOUSANDS.fullmatch(t):
+        num = float(t.replace(",", ""))
+    elif _DECIMAL_COMMA.fullmatch(t):
+        raise _Bad(f"text {text[:40]!r} where a {_kind_word(kind)} belongs; write the decimal point as '.', "
+                   f"e.g. {t.replace(',', '.')}")
+    else:
+        raise _Bad(f"text {text[:40]!r} where a {_kind_word(kind)} belongs")
+    if not math.isfinite(num):
+        raise _Bad(f"{text[:40]!r} is too large a number")
+    return num * scale
 
 
 def coerce(value: Any, kind: str) -> Any:
-    """Turn one cell into the column's type or raise _Bad with a planner-readable reason."""
+    """Turn one cell into the column's type or raise _Bad with a planner-readable reason.
+
+    Numbers may also be typed as text: surrounding spaces, exponents (``1e-4``), thousands
+    separators (``1,000,000``) and percentages (``5%`` is 0.05) are understood; a decimal comma
+    (``1,5``), NaN, infinity, dates, TRUE/FALSE and Excel error values (``#N/A``) are refused.
+    Whole-number columns accept ``3`` and ``3.0`` but not ``1.5``. Blank (None) stays None.
+    """
     if value is None:
         return None
     if is_date(value):
-        raise _Bad(f"a date ({value}) where a {_kind_word(kind)} belongs; format the cell as a number")
+        raise _Bad(f"a date ({value}) where a {_kind_word(kind)} belongs; format the cell as a number"
+                   + (" or as text" if kind == "text" else ""))
+    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
+        raise _Bad(f"Excel error value {value.strip().upper()} (a formula failed); fix the formula or type the value")
     if kind == "text":
         if isinstance(value, bool):
-            raise _Bad(f"TRUE/FALSE where text belongs")
+            raise _Bad("TRUE/FALSE where text belongs")
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise _Bad("not a valid name")
+                raise _Bad(f"{value} is not a valid name")
             return str(int(value)) if value.is_integer() else repr(value)
-        return str(value).strip()
+        if isinstance(value, (int, str)):
+            return str(value).strip()
+        raise _Bad(f"{type(value).__name__} where text belongs")
     if kind == "bool":
         if isinstance(value, bool):
             return value
@@ -189,28 +246,31 @@ def coerce(value: Any, kind: str) -> Any:
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise _Bad(f"{value!r} is not true/false")
+        shown = repr(value[:40]) if isinstance(value, str) else f"{value}"
+        raise _Bad(f"{shown} is not true/false; write TRUE or FALSE")
     # numbers
     if isinstance(value, bool):
         raise _Bad(f"TRUE/FALSE where a {_kind_word(kind)} belongs")
+    text = None
     if isinstance(value, str):
-        text = value.strip().replace("\u2212", "-")
-        try:
-            num = float(text.replace(",", "")) if text.count(",") and "." in text else float(text)
-        except ValueError:
-            raise _Bad(f"text {value[:40]!r} where a {_kind_word(kind)} belongs")
-        value = num
+        text, value = value, _parse_number_text(value, kind)
     if not isinstance(value, (int, float)):
         raise _Bad(f"{type(value).__name__} where a {_kind_word(kind)} belongs")
     if isinstance(value, float) and not math.isfinite(value):
-        raise _Bad(f"{value} is not a finite number")
+        what = "NaN (not a number)" if math.isnan(value) else "an infinite value"
+        raise _Bad(f"{what} is not allowed; type a number")
     if kind == "int":
         if isinstance(value, float):
             if not value.is_integer():
-                raise _Bad(f"{value:g} is not a whole number")
-            value = int(value)
+                raise _Bad(f"{text.strip()[:40]!r} is not a whole number" if text is not None
+                           else f"{value:g} is not a whole number")
+        if abs(value) > MAX_INT:
+            raise _Bad(f"{str(value)[:20]} is too large for a whole-number column")
         return int(value)
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise _Bad(f"{str(value)[:20]}... is too large a number")
 
 
 def _kind_word(kind: str) -> str:
@@ -227,23 +287,102 @@ def check_bounds(col: S.Column, v: Any) -> str | None:
 
 
 # --------------------------------------------------------------------------- sheet parsing
-def _parse_table(sheet: S.Sheet, raw: RawSheet | None, problems: list[Problem]) -> list[tuple[int, dict]]:
-    """Typed records of one table sheet, ``[(excel_row, {column: value})]``; defaults not yet resolved."""
+_MAX_NOTES = 20  # formula / merged-cell problems reported per sheet
+
+
+def _cells_of(ref: str) -> tuple[int, int, int, int] | None:
+    """``"A3:B4"`` -> (min_col, min_row, max_col, max_row), 0-based columns, Excel rows."""
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        c1, r1, c2, r2 = range_boundaries(ref)
+    except (ValueError, TypeError):
+        return None
+    if None in (c1, r1, c2, r2):
+        return None
+    return c1 - 1, r1, c2 - 1, r2
+
+
+class _Covered:
+    """Cells whose blank reading is already explained (formula without value, merged cell)."""
+
+    def __init__(self, raw: RawSheet, cols: set[int]):
+        self.formula = {(r, c) for r, c, _ in raw.formula_cells if c in cols}
+        self.ranges = [b for b in (_cells_of(ref) for ref in raw.merged) if b is not None]
+
+    def __contains__(self, rc: tuple[int, int]) -> bool:
+        r, c = rc
+        if rc in self.formula:
+            return True
+        return any(c1 <= c <= c2 and r1 <= r <= r2 and (r, c) != (r1, c1) for c1, r1, c2, r2 in self.ranges)
+
+
+def _reading_notes(raw: RawSheet, cols: set[int], problems: list[Problem]) -> None:
+    """Formulas without saved values and merged ranges that touch the columns the schema reads."""
+    notes: list[Problem] = []
+    for r, c, f in raw.formula_cells:
+        if c in cols or r == raw.header_row:
+            notes.append(Problem(raw.name, r, raw.column_label(c),
+                                 f"formula {f[:40]!r} has no saved value (the workbook was written by a program, "
+                                 "not saved by Excel); open and save it in Excel, or type the value"))
+    for ref in raw.merged:
+        b = _cells_of(ref)
+        if b is None:
+            continue
+        c1, r1, c2, r2 = b
+        hit = [c for c in sorted(cols) if c1 <= c <= c2]
+        if not hit or r2 < raw.header_row:
+            continue
+        notes.append(Problem(raw.name, r1, raw.column_label(hit[0]),
+                             f"merged cells {ref}; unmerge them (only the top-left cell of a merged range "
+                             "holds a value, the others read as blank)"))
+    problems.extend(notes[:_MAX_NOTES])
+    if len(notes) > _MAX_NOTES:
+        problems.append(Problem(raw.name, None, None, f"... and {len(notes) - _MAX_NOTES} more formula or merged-cell problems"))
+
+
+def _parse_table(sheet: S.Sheet, raw: RawSheet | None, problems: list[Problem],
+                 keys: list[tuple[int, dict]] | None = None) -> list[tuple[int, dict]]:
+    """Typed records of one table sheet, ``[(excel_row, {column: value})]``; defaults not yet resolved.
+
+    Rows with any problem are left out. When ``keys`` is given, it receives ``(excel_row, {key
+    column: value})`` for every record, bad rows included, with the key columns that could be
+    read, so that cross-sheet checks do not report a name as unknown only because its row has
+    another problem.
+    """
     if raw is None:
         if sheet.required:
             problems.append(Problem(sheet.name, None, None, "required sheet is missing"))
         return []
-    present = {normalise(h) for h in raw.header}
+    if not raw.complete:
+        return []  # the reading problem is already reported
+    if not raw.header:
+        if sheet.required:
+            problems.append(Problem(raw.name, None, None, "sheet is empty; it needs a header row with the columns "
+                                    + ", ".join(c.name for c in sheet.columns if c.required)))
+        return []
+    norm_header = [normalise(h) for h in raw.header]
+    present = set(norm_header)
+    schema_names = {c.name for c in sheet.columns}
+    cols = {i for i, h in enumerate(norm_header) if h in schema_names}
+    _reading_notes(raw, cols, problems)
     missing = [c.name for c in sheet.columns if c.name not in present]
     for name in missing:
         if sheet.column(name).required:
-            problems.append(Problem(raw.name, raw.header_row, name, "required column is missing from the header row"))
-    dup_headers = {normalise(h) for h in raw.header if h and [normalise(x) for x in raw.header].count(normalise(h)) > 1}
-    for h in sorted(dup_headers):
-        if h in {c.name for c in sheet.columns}:
-            problems.append(Problem(raw.name, raw.header_row, h, "column appears twice in the header row"))
-    if any(sheet.column(n).required for n in missing) or dup_headers & {c.name for c in sheet.columns}:
+            unknown = [h for h in raw.header if h and normalise(h) not in schema_names]
+            hint = _close(name, [normalise(h) for h in unknown])
+            found = ", ".join(repr(h) for h in raw.header[:12] if h) + (" ..." if len(raw.header) > 12 else "")
+            problems.append(Problem(raw.name, raw.header_row, name,
+                                    f"required column '{name}' is missing from the header row"
+                                    + (f" (did you mean '{hint}'?)" if hint else "")
+                                    + f"; row {raw.header_row} has: {found or 'nothing'}"))
+    dup_headers = {h for h in norm_header if h and norm_header.count(h) > 1}
+    for h in sorted(dup_headers & schema_names):
+        problems.append(Problem(raw.name, raw.header_row, h, f"column '{h}' appears twice in the header row"))
+    if any(sheet.column(n).required for n in missing) or dup_headers & schema_names:
         return []
+    covered = _Covered(raw, cols)
+    index = {h: i for i, h in enumerate(norm_header) if h}
     out = []
     seen: dict[tuple, int] = {}
     for r, rec in raw.records():
@@ -259,18 +398,22 @@ def _parse_table(sheet: S.Sheet, raw: RawSheet | None, problems: list[Problem]) 
                 continue
             if v is None:
                 if col.required:
-                    problems.append(Problem(raw.name, r, col.name, "required value is blank"))
                     ok = False
-                continue
-            msg = check_bounds(col, v)
-            if msg:
-                problems.append(Problem(raw.name, r, col.name, msg))
-                ok = False
+                    if (r, index.get(col.name, -1)) not in covered:
+                        problems.append(Problem(raw.name, r, col.name, f"required value of '{col.name}' is blank"))
                 continue
             if col.kind == "text" and col.name in sheet.key and v.lower() == S.CELLS and sheet.name == "materials":
                 problems.append(Problem(raw.name, r, col.name, f"'{S.CELLS}' is reserved for cell facilities"))
                 ok = False
+            msg = check_bounds(col, v)
+            if msg:
+                problems.append(Problem(raw.name, r, col.name, msg))
+                ok = False
+                if col.name in sheet.key:
+                    continue  # a key out of range (a year 1800) is not a usable key
             typed[col.name] = v
+        if keys is not None:
+            keys.append((r, {k: typed[k] for k in sheet.key if k in typed}))
         if all(k in typed for k in sheet.key):
             key = tuple(typed[k] for k in sheet.key)
             if key in seen:
@@ -285,23 +428,35 @@ def _parse_table(sheet: S.Sheet, raw: RawSheet | None, problems: list[Problem]) 
 
 
 def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> tuple[dict[str, Any], dict[str, int]]:
+    """``({setting: typed value}, {setting: excel row})`` of the settings that could be read."""
     sheet = S.SETTINGS
     values: dict[str, Any] = {}
     rows: dict[str, int] = {}
     if raw is None:
         problems.append(Problem("settings", None, None, "required sheet is missing"))
         return values, rows
+    if not raw.complete:
+        return values, rows
+    if not raw.header:
+        problems.append(Problem(raw.name, None, None, "sheet is empty; it needs a header row 'key', 'value' and one "
+                                "row per setting (at least start_year and end_year)"))
+        return values, rows
     ki, vi = raw.col_index("key"), raw.col_index("value")
     for name, idx in (("key", ki), ("value", vi)):
         if idx is None:
-            problems.append(Problem(raw.name, raw.header_row, name, "required column is missing from the header row"))
+            found = ", ".join(repr(h) for h in raw.header[:12] if h)
+            problems.append(Problem(raw.name, raw.header_row, name,
+                                    f"required column '{name}' is missing from the header row; the settings sheet "
+                                    f"needs a header row 'key', 'value' (row {raw.header_row} has: {found or 'nothing'})"))
     if ki is None or vi is None:
         return values, rows
+    _reading_notes(raw, {ki, vi}, problems)
+    covered = _Covered(raw, {ki, vi})
     known = {c.name: c for c in sheet.columns}
     for r, row in zip(raw.excel_rows, raw.rows):
         k = row[ki]
         if k is None:
-            if row[vi] is not None:
+            if row[vi] is not None and (r, ki) not in covered:
                 problems.append(Problem(raw.name, r, "key", "value without a key"))
             continue
         k = normalise(k)
@@ -318,7 +473,7 @@ def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> tuple[dict
             problems.append(Problem(raw.name, r, "value", f"{k}: {exc}"))
             continue
         if v is None:
-            if col.required:
+            if col.required and (r, vi) not in covered:
                 problems.append(Problem(raw.name, r, "value", f"{k}: required value is blank"))
             continue
         msg = check_bounds(col, v)
@@ -328,7 +483,8 @@ def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> tuple[dict
         values[k] = v
     for col in sheet.columns:
         if col.required and col.name not in rows:
-            problems.append(Problem(raw.name, None, "key", f"required setting '{col.name}' is missing"))
+            problems.append(Problem(raw.name, None, "key", f"required setting '{col.name}' is missing; add a row "
+                                    f"with key '{col.name}' and its value"))
     return values, rows
 
 
@@ -350,33 +506,81 @@ def _ro(d: dict) -> Mapping:
 
 # --------------------------------------------------------------------------- the case
 def build_case(raw: RawWorkbook) -> CaseData:
-    """Validate a raw workbook against every rule of the schema; raise InputError with all problems."""
+    """Validate a raw workbook against every rule of the schema; raise InputError with all problems.
+
+    Every check runs even when earlier ones failed (a bad horizon does not hide an unknown
+    material), but a check is skipped when its inputs are broken, so that one mistake is
+    reported once: e.g. missing demand years are not reported while a demand row has an
+    unreadable year.
+    """
     problems: list[Problem] = list(raw.problems)
     warnings: list[str] = []
     sv, srow = _parse_settings(raw.sheet("settings"), problems)
-    tables = {sh.name: _parse_table(sh, raw.sheet(sh.name), problems) for sh in S.SHEETS if sh.layout == "table"}
+    tables: dict[str, list[tuple[int, dict]]] = {}
+    keyrows: dict[str, list[tuple[int, dict]]] = {}
+    for sh in S.SHEETS:
+        if sh.layout == "table":
+            keyrows[sh.name] = []
+            tables[sh.name] = _parse_table(sh, raw.sheet(sh.name), problems, keyrows[sh.name])
+    # a missing sheet is often a misspelt one: say so
+    extra = [rs.name for name, rs in raw.sheets.items() if name not in S.SHEETS_BY_NAME]
+    for i, p in enumerate(problems):
+        if p.row is None and p.column is None and p.message == "required sheet is missing":
+            hint = _close(p.sheet, [normalise(n) for n in extra])
+            if hint:
+                spelt = next(n for n in extra if normalise(n) == hint)
+                problems[i] = replace(p, message=f"required sheet is missing (is sheet '{spelt}' meant to be "
+                                                 f"'{p.sheet}'? rename it)")
+    for sh in S.SHEETS:
+        if not sh.required and raw.sheet(sh.name) is None:
+            hint = _close(sh.name, [normalise(n) for n in extra])
+            if hint:
+                warnings.append(f"no sheet '{sh.name}' (optional); sheet '{hint}' is ignored; rename it if it "
+                                f"is meant to be '{sh.name}'")
+
+    def sheet_name(name: str) -> str:
+        rs = raw.sheet(name)
+        return rs.name if rs is not None else name
+
+    def usable(name: str) -> bool:
+        """The sheet was read to the end and its header is complete (rows may still be bad)."""
+        rs = raw.sheet(name)
+        return rs is not None and rs.complete and not any(
+            p.sheet == rs.name and p.row == rs.header_row and p.column is not None for p in problems) and bool(rs.header)
+
+    def names_certain(name: str, column: str) -> bool:
+        """Usable, and every row with a problem still has its ``column`` (so the set of names is known)."""
+        if not usable(name):
+            return False
+        rs = raw.sheet(name)
+        bad = {p.row for p in problems if p.sheet == rs.name and p.row is not None and p.row != rs.header_row}
+        return not (bad - {r for r, rec in keyrows[name] if column in rec})
 
     start, end = sv.get("start_year"), sv.get("end_year")
     if start is not None and end is not None and end < start:
-        problems.append(Problem("settings", srow.get("end_year"), "value", f"end_year {end} is before start_year {start}"))
-    if start is None or end is None or end < start:
-        raise InputError(problems)
-    years = tuple(range(start, end + 1))
+        problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
+                                f"end_year {end} is before start_year {start}"))
+    horizon = start is not None and end is not None and end >= start
+    years = tuple(range(start, end + 1)) if horizon else ()
     yearset = set(years)
-    settings = Settings(**{**{c.name: c.default for c in S.SETTINGS.columns if c.default is not None},
-                           "base_year": start, **sv})
-    if raw.sheet("settings") is not None:
+    settings = None
+    if horizon:
+        settings = Settings(**{**{c.name: c.default for c in S.SETTINGS.columns if c.default is not None},
+                               "base_year": start, **sv})
+    rs = raw.sheet("settings")
+    if rs is not None and rs.complete and rs.col_index("key") is not None:
         known = {c.name for c in S.SETTINGS.columns}
-        rs = raw.sheet("settings")
         ki = rs.col_index("key")
         for r, row in zip(rs.excel_rows, rs.rows):
             if row[ki] is not None and normalise(row[ki]) not in known:
-                warnings.append(f"sheet 'settings', row {r}: unknown setting '{row[ki]}' ignored")
+                hint = _close(normalise(row[ki]), sorted(known))
+                warnings.append(f"sheet '{rs.name}', row {r}: unknown setting '{row[ki]}' ignored"
+                                + (f" (did you mean '{hint}'?)" if hint else ""))
 
     def outside(sheet: str, r: int, y: int) -> bool:
-        if y in yearset:
+        if not horizon or y in yearset:
             return False
-        warnings.append(f"sheet '{sheet}', row {r}: year {y} is outside the horizon {start}-{end}; row ignored")
+        warnings.append(f"sheet '{sheet_name(sheet)}', row {r}: year {y} is outside the horizon {start}-{end}; row ignored")
         return True
 
     # demand
@@ -386,45 +590,55 @@ def build_case(raw: RawWorkbook) -> CaseData:
             continue
         vehicles[rec["year"]] = rec["vehicles"]
         kwh[rec["year"]] = rec["kwh_per_vehicle"]
-    if raw.sheet("demand") is not None and tables["demand"] is not None:
-        missing = [y for y in years if y not in vehicles]
-        if missing and not any(p.sheet == raw.sheet("demand").name and p.row is not None for p in problems):
-            problems.append(Problem(raw.sheet("demand").name, None, "year", f"no demand for horizon year(s) {_years_text(missing)}"))
+    if horizon and names_certain("demand", "year"):
+        have = {rec["year"] for _, rec in keyrows["demand"] if "year" in rec}
+        missing = [y for y in years if y not in have]
+        if missing:
+            problems.append(Problem(sheet_name("demand"), None, "year",
+                                    f"no demand for horizon year(s) {_years_text(missing)}; every year "
+                                    f"{start}-{end} needs a row"))
 
     # chemistry mix
     share: dict[tuple[str, int], float] = {}
     share_rows: dict[int, list[int]] = {}
     chems: list[str] = []
+    for r, rec in keyrows["chemistry_mix"]:
+        if "chemistry" in rec and rec["chemistry"] not in chems:
+            chems.append(rec["chemistry"])
     for r, rec in tables["chemistry_mix"]:
-        k = rec["chemistry"]
-        if k not in chems:
-            chems.append(k)
         if outside("chemistry_mix", r, rec["year"]):
             continue
-        share[(k, rec["year"])] = rec["share"]
+        share[(rec["chemistry"], rec["year"])] = rec["share"]
         share_rows.setdefault(rec["year"], []).append(r)
-    mix_sheet = raw.sheet("chemistry_mix")
-    if mix_sheet is not None:
-        bad_rows = any(p.sheet == mix_sheet.name and p.row is not None for p in problems)
-        missing = [y for y in years if y not in share_rows]
-        if missing and not bad_rows:
-            problems.append(Problem(mix_sheet.name, None, "year", f"no chemistry shares for horizon year(s) {_years_text(missing)}"))
-        if not bad_rows:
-            for y, rows in sorted(share_rows.items()):
-                tot = sum(v for (k, yy), v in share.items() if yy == y)
-                if abs(tot - 1.0) > SHARE_TOL:
-                    problems.append(Problem(mix_sheet.name, rows[0], "share",
-                                            f"shares of year {y} sum to {tot:.6g}, not 1 (rows {_rows_text(rows)})"))
+    mix = sheet_name("chemistry_mix")
+    if horizon and names_certain("chemistry_mix", "year"):
+        have = {rec["year"] for _, rec in keyrows["chemistry_mix"] if "year" in rec}
+        missing = [y for y in years if y not in have]
+        if missing:
+            problems.append(Problem(mix, None, "year", f"no chemistry shares for horizon year(s) {_years_text(missing)}; "
+                                    f"every year {start}-{end} needs rows whose shares sum to 1"))
+        bad_rows = {p.row for p in problems if p.sheet == mix and p.row is not None}
+        bad_years = {rec["year"] for r, rec in keyrows["chemistry_mix"] if r in bad_rows}
+        for y, rows in sorted(share_rows.items()):
+            if y in bad_years:
+                continue
+            tot = math.fsum(v for (k, yy), v in share.items() if yy == y)
+            if abs(tot - 1.0) > SHARE_TOL:
+                problems.append(Problem(mix, rows[0], "share",
+                                        f"shares of year {y} sum to {tot:.6g}, not 1 (rows {_rows_text(rows)})"))
 
     # materials
     materials = {rec["material"]: Material(**_defaults(S.MATERIALS, rec, start)) for r, rec in tables["materials"]}
-    mat_names = set(materials)
+    mat_names = {rec["material"] for _, rec in keyrows["materials"] if "material" in rec}
+    check_materials = names_certain("materials", "material")
 
     def known_material(sheet: str, r: int, col: str, m: str, allow_cells: bool = False) -> bool:
         if m in mat_names or (allow_cells and m == S.CELLS):
             return True
-        hint = _close(m, list(mat_names) + ([S.CELLS] if allow_cells else []))
-        problems.append(Problem(raw.sheet(sheet).name, r, col, f"unknown {'product' if allow_cells else 'material'} '{m}'"
+        if not check_materials:
+            return False  # the materials sheet itself is broken; reported there
+        hint = _close(m, sorted(mat_names) + ([S.CELLS] if allow_cells else []))
+        problems.append(Problem(sheet_name(sheet), r, col, f"unknown {'product' if allow_cells else 'material'} '{m}'"
                                 + (f" (did you mean '{hint}'?)" if hint else "")
                                 + (f"; it must be '{S.CELLS}' or a material of sheet 'materials'" if allow_cells
                                    else "; it must be listed in sheet 'materials'")))
@@ -432,13 +646,16 @@ def build_case(raw: RawWorkbook) -> CaseData:
 
     # intensity
     intensity = {}
+    check_chems = names_certain("chemistry_mix", "chemistry")
     for r, rec in tables["intensity"]:
         ok = known_material("intensity", r, "material", rec["material"])
-        if rec["chemistry"] not in chems and tables["chemistry_mix"]:
-            hint = _close(rec["chemistry"], chems)
-            problems.append(Problem(raw.sheet("intensity").name, r, "chemistry", f"unknown chemistry '{rec['chemistry']}'"
-                                    + (f" (did you mean '{hint}'?)" if hint else "") + "; it must appear in sheet 'chemistry_mix'"))
+        if rec["chemistry"] not in chems:
             ok = False
+            if check_chems:
+                hint = _close(rec["chemistry"], chems)
+                problems.append(Problem(sheet_name("intensity"), r, "chemistry", f"unknown chemistry '{rec['chemistry']}'"
+                                        + (f" (did you mean '{hint}'?)" if hint else "")
+                                        + "; it must appear in sheet 'chemistry_mix'"))
         if ok:
             intensity[(rec["chemistry"], rec["material"])] = rec["amount_per_gwh"]
 
@@ -449,8 +666,8 @@ def build_case(raw: RawWorkbook) -> CaseData:
             continue
         rec = _defaults(S.FACILITIES, rec, start)
         if rec["max_modules"] > 0 and not rec["module_size"] > 0:
-            problems.append(Problem(raw.sheet("facilities").name, r, "module_size",
-                                    f"must be > 0 because max_modules is {rec['max_modules']}"))
+            problems.append(Problem(sheet_name("facilities"), r, "module_size",
+                                    f"module_size must be > 0 because max_modules is {rec['max_modules']}"))
             continue
         facilities[rec["facility"]] = Facility(**rec)
 
@@ -473,7 +690,7 @@ def build_case(raw: RawWorkbook) -> CaseData:
         if not outside("local_content", r, rec["year"]) and rec["min_local_value_share"] > 0:
             targets[rec["year"]] = rec["min_local_value_share"]
 
-    if problems:
+    if problems or settings is None:
         raise InputError(problems)
 
     # advisory checks: things that are legal but probably not meant
@@ -504,8 +721,19 @@ def build_case(raw: RawWorkbook) -> CaseData:
 
 
 def load_case(path) -> CaseData:
-    """Read and validate a workbook: the data layer's front door."""
-    return build_case(read_workbook(path))
+    """Read and validate a workbook: the data layer's front door.
+
+    An output workbook of an earlier run is read as the case it solved (its input sheets).
+    """
+    raw = read_workbook(path)
+    if raw.sheet("summary") is not None:  # only reports have one; importing the report module is slow
+        try:
+            from .report import inputs_from_report
+        except ImportError:  # pragma: no cover - the report module is optional for the data layer
+            pass
+        else:
+            raw = inputs_from_report(raw)
+    return build_case(raw)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -527,10 +755,11 @@ def _rows_text(rows: list[int]) -> str:
 
 
 def _close(word: str, choices: list[str]) -> str | None:
+    """The choice that differs only in case, else the closest spelling (difflib), else None."""
     import difflib
 
+    low = {str(c).lower(): c for c in choices}
+    if str(word).lower() in low:
+        return low[str(word).lower()]
     m = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    if m:
-        return m[0]
-    low = {c.lower(): c for c in choices}
-    return low.get(word.lower())
+    return m[0] if m else None

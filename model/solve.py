@@ -72,11 +72,13 @@ def solve_model(m: pyo.ConcreteModel, opts: SolverOptions, solver=None) -> Solve
                          termination="exception", message=f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - t0
     tc = res.termination_condition
+    if tc == TC.interrupted:  # Ctrl-C / SIGTERM reached HiGHS: the run stops, nothing is reported
+        raise KeyboardInterrupt("HiGHS was interrupted")
     has_sol = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible) and res.incumbent_objective is not None
     info = SolveInfo(status="error", solve_seconds=seconds, solver_version=solver_version(), termination=str(tc.name))
     if tc == TC.convergenceCriteriaSatisfied and has_sol:
         info.status = "optimal"
-    elif tc in (TC.maxTimeLimit, TC.iterationLimit, TC.interrupted, TC.objectiveLimit, TC.unknown) and has_sol:
+    elif tc in (TC.maxTimeLimit, TC.iterationLimit, TC.objectiveLimit, TC.unknown) and has_sol:
         info.status = "time_limit_feasible"
     elif tc in (TC.maxTimeLimit, TC.iterationLimit):
         info.status = "time_limit_no_solution"
