@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputError, ModelError
+from .interrupt import request_stop
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CASE = Path("inputs") / "base_case.xlsx"
@@ -78,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _on_sigterm(signum, frame):
+def _on_signal(signum, frame):
+    request_stop()  # a HiGHS solve cut short by this signal reports 'interrupted', not a solver error
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -92,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
     except ValueError:  # not in the main thread (embedded use)
         pass
     try:

@@ -13,6 +13,7 @@ from importlib import metadata
 
 import pyomo.environ as pyo
 
+from .interrupt import stop_requested
 from .results import SolveInfo
 
 
@@ -72,7 +73,7 @@ def solve_model(m: pyo.ConcreteModel, opts: SolverOptions, solver=None) -> Solve
                          termination="exception", message=f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - t0
     tc = res.termination_condition
-    if tc == TC.interrupted:  # Ctrl-C / SIGTERM reached HiGHS: the run stops, nothing is reported
+    if tc == TC.interrupted or stop_requested():  # Ctrl-C / SIGTERM reached HiGHS: the run stops, nothing is reported
         raise KeyboardInterrupt("HiGHS was interrupted")
     has_sol = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible) and res.incumbent_objective is not None
     info = SolveInfo(status="error", solve_seconds=seconds, solver_version=solver_version(), termination=str(tc.name))
