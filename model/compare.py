@@ -23,6 +23,8 @@ from typing import Any, Iterable, Sequence
 
 from . import xlsx_util
 from .errors import InputError, Problem
+from .overrides import cell_text, quote_key
+from .report import _Styles, write_table
 from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SUMMARY = "summary"
@@ -171,23 +173,6 @@ def _diff(a: Any, b: Any) -> tuple[float | None, float | None]:
         return None, None
     d = float(b) - float(a)
     return d, (d / abs(float(a)) if float(a) != 0 else None)
-
-
-def _key_text(v: Any) -> str:
-    """A key cell as text; numbers numerically (2030 == 2030.0)."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    if isinstance(v, int):
-        return str(v)
-    return str(v).strip()
-
-
-def _quote_key(k: str) -> str:
-    return f'"{k}"' if (any(c in k for c in ",[]\"'") or k == "*") and '"' not in k else k
 
 
 def _year(v: Any) -> int | None:
@@ -463,10 +448,10 @@ def _keyed(sh: RawSheet, keys: tuple[str, ...]) -> tuple[dict[str, tuple[Any, ..
     order: list[str] = []
     for r, row in zip(sh.excel_rows, sh.rows):
         if keys and all(i is not None for i in idx):
-            parts = [_key_text(row[i] if i < len(row) else None) for i in idx]
+            parts = [cell_text(row[i] if i < len(row) else None) for i in idx]
             if keys == ("key",):
                 parts = [normalise(parts[0])]  # setting names are case-insensitive
-            k = ",".join(_quote_key(p) for p in parts)
+            k = ",".join(quote_key(p) for p in parts)
         else:
             k = f"row {r}"
         base, n = k, 1
@@ -667,66 +652,10 @@ def comparison_text(c: Comparison, top: int = 10) -> str:
 
 
 # --------------------------------------------------------------------------- writing workbooks
-class _Styles:
-    def __init__(self):
-        from openpyxl.styles import Font, PatternFill
-
-        self.bold = Font(bold=True)
-        self.fill = PatternFill("solid", fgColor="DDEBF7")
-
-
-def _text_width(v: Any, fmt: str | None) -> int:
-    if v is None:
-        return 0
-    if _is_number(v):
-        if fmt in (FMT_PCT, FMT_GAP):
-            return len(f"{float(v) * 100:.2f}%")
-        if fmt == FMT_INT:
-            return len(f"{float(v):.0f}")
-        if fmt in (FMT_USD, "#,##0"):
-            return len(f"{float(v):,.0f}")
-        return len(f"{float(v):,.2f}")
-    return len(str(v))
-
-
 def _write_table(ws, header: Sequence[str], rows: Sequence[Sequence[Any]], st: _Styles,
                  formats: Sequence[Any] = (), notes: dict[str, str] | None = None) -> int:
-    """Header on row 1 (bold, frozen, filter), then rows; ``formats[i]`` is a number format or a
-    callable ``row -> format``. Columns fitted to their text. Returns the last row written."""
-    from openpyxl.comments import Comment
-    from openpyxl.utils import get_column_letter
-
-    widths = [len(str(h)) + 3 for h in header]
-    for c, h in enumerate(header, start=1):
-        cell = ws.cell(row=1, column=c)
-        xlsx_util.set_cell(cell, str(h))
-        cell.font = st.bold
-        cell.fill = st.fill
-        if notes and h in notes:
-            cm = Comment(notes[h], "battery-plan")
-            cm.width, cm.height = 260, 80
-            cell.comment = cm
-    last = 1
-    for r, row in enumerate(rows, start=2):
-        last = r
-        for c, v in enumerate(row, start=1):
-            if v is None or (isinstance(v, float) and (math.isnan(v) or math.isinf(v))):
-                continue
-            cell = ws.cell(row=r, column=c)
-            xlsx_util.set_cell(cell, v)
-            f = formats[c - 1] if c - 1 < len(formats) else None
-            if callable(f):
-                f = f(row)
-            if f and _is_number(v):
-                cell.number_format = f
-            if c - 1 < len(widths):
-                widths[c - 1] = max(widths[c - 1], _text_width(v, f if _is_number(v) else None))
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = max(_MIN_WIDTH, min(_MAX_WIDTH, w + 2))
-    ws.freeze_panes = "A2"
-    if header:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
-    return last
+    """The report's table writer; ``formats[i]`` is a number format or a callable ``row -> format``."""
+    return write_table(ws, header, rows, st, formats=list(formats) or None, notes=notes)
 
 
 def _kpi_fmt(row) -> str | None:

@@ -450,8 +450,8 @@ def _apply_table(wb: RawWorkbook, raw: RawSheet, ov: Override) -> tuple[RawWorkb
         if new is _SKIP:
             continue
         rows[i][idx] = new
-        cell_keys = [_cell_text(rows[i][j]) for j in key_idx]
-        records.append(dict(address=f"{raw.name}[{','.join(_quote_key(k) for k in cell_keys)}].{ov.column}",
+        cell_keys = [cell_text(rows[i][j]) for j in key_idx]
+        records.append(dict(address=f"{raw.name}[{','.join(quote_key(k) for k in cell_keys)}].{ov.column}",
                             sheet=raw.name, excel_row=r, column=ov.column, old=old, new=new,
                             origin=ov.origin, override=ov.text))
     if bad:
@@ -478,7 +478,7 @@ def _apply_setting(wb: RawWorkbook, raw: RawSheet, ov: Override) -> tuple[RawWor
     known = {c.name: c for c in S.SETTINGS.columns}
     rows = [list(r) for r in raw.rows]
     excel_rows = list(raw.excel_rows)
-    matched = [i for i, row in enumerate(rows) if row[ki] is not None and normalise(_cell_text(row[ki])) == name]
+    matched = [i for i, row in enumerate(rows) if row[ki] is not None and normalise(cell_text(row[ki])) == name]
     col = known.get(name) if ov.column == "value" else None
     if not matched:
         if name not in known:
@@ -551,7 +551,7 @@ def _match_rows(raw: RawSheet, rows: list[list], key_idx: list[int], keys: tuple
     if loose:
         spellings = {}
         for i in loose:
-            sp = tuple(_cell_text(rows[i][j]) for j, p in zip(key_idx, keys) if p != WILDCARD)
+            sp = tuple(cell_text(rows[i][j]) for j, p in zip(key_idx, keys) if p != WILDCARD)
             spellings.setdefault(sp, raw.excel_rows[i])
         if len(spellings) > 1:
             raise _Bad("key is ambiguous ignoring case: it matches "
@@ -560,7 +560,7 @@ def _match_rows(raw: RawSheet, rows: list[list], key_idx: list[int], keys: tuple
         return loose
     key_cols = ", ".join(normalise(raw.header[j]) for j in key_idx)
     wanted = ",".join(keys)
-    sample = _close(wanted, [",".join(_cell_text(r[j]) if j < len(r) else "" for j in key_idx) for r in rows])
+    sample = _close(wanted, [",".join(cell_text(r[j]) if j < len(r) else "" for j in key_idx) for r in rows])
     raise _Bad(f"no row has {key_cols} = {wanted}" + (f" (did you mean '{sample}'?)" if sample else "")
                + "; an override changes existing rows only, it cannot add one")
 
@@ -571,7 +571,7 @@ def _key_match(part: str, cell: Any) -> str | None:
     p = _typed(part.strip())
     if isinstance(p, (int, float)) and not isinstance(p, bool) and _is_number(cell):
         return "exact" if float(_number(cell)) == float(p) else None
-    text = _cell_text(cell)
+    text = cell_text(cell)
     if text == part:
         return "exact"
     if text.casefold() == part.casefold():
@@ -579,7 +579,8 @@ def _key_match(part: str, cell: Any) -> str | None:
     return None
 
 
-def _cell_text(v: Any) -> str:
+def cell_text(v: Any) -> str:
+    """A key cell as text; numbers numerically (2030 == 2030.0 == "2030")."""
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -589,7 +590,8 @@ def _cell_text(v: Any) -> str:
     return str(v).strip()
 
 
-def _quote_key(k: str) -> str:
+def quote_key(k: str) -> str:
+    """A key part as written in an override address (quoted when it holds , [ ] or quotes)."""
     return f'"{k}"' if (any(c in k for c in ",[]\"'") or k == WILDCARD) and '"' not in k else k
 
 
@@ -766,7 +768,7 @@ def _scenario_rows(sh: RawSheet, only: str | None) -> tuple[list[Override], list
 def _name(v: Any) -> str:
     if v is None or isinstance(v, bool) or is_date(v):
         return "" if v is None else str(v)
-    return _cell_text(v)
+    return cell_text(v)
 
 
 # --------------------------------------------------------------------------- one run

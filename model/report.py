@@ -132,7 +132,7 @@ def _text_width(v: Any, fmt: str | None) -> int:
         return len(v)
     if _is_number(v):
         try:
-            if fmt == FMT_SHARE:
+            if fmt and fmt.endswith("%"):
                 return len(f"{float(v) * 100:.1f}%")
             if fmt == FMT_YEAR:
                 return len(f"{float(v):.0f}")
@@ -170,15 +170,28 @@ def _set_widths(ws, widths: Sequence[int], cap: int = MAX_COL_WIDTH) -> None:
         ws.column_dimensions[get_column_letter(i)].width = max(MIN_COL_WIDTH, min(cap, w + 2))
 
 
-def _write_rows(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: _Styles, *,
-                formats: bool, notes: Mapping[str, str] | None = None) -> int:
-    """Header at row 1 (bold, frozen, autofilter), then the rows; returns the last row written."""
+def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: _Styles | None = None, *,
+                formats: Any = "auto", notes: Mapping[str, str] | None = None) -> int:
+    """Write a table on ``ws``: header at row 1 (bold, frozen, autofilter), then the rows.
+
+    ``formats`` is ``"auto"`` (number formats from the column names, :func:`column_format`),
+    ``None`` (none), or one entry per column: a number format, ``None``, or a callable
+    ``row -> format``. Columns are fitted to their text; ``notes`` become header comments.
+    Every value goes through :func:`xlsx_util.set_cell`. Returns the last row written.
+    Shared by the report, the comparison and the sweep workbooks.
+    """
     from openpyxl.comments import Comment
     from openpyxl.utils import get_column_letter
 
+    st = st or _Styles()
     header = ["" if h is None else str(h) for h in header]
     ncol = len(header)
-    fmts = [column_format(h) if formats and h else None for h in header]
+    if formats == "auto":
+        fmts = [column_format(h) if h else None for h in header]
+    elif formats is None:
+        fmts = [None] * ncol
+    else:
+        fmts = list(formats)[:ncol] + [None] * max(0, ncol - len(formats))
     widths = [len(h) + 2 for h in header]  # + room for the filter button
     for c, h in enumerate(header, start=1):
         cell = ws.cell(row=1, column=c)
@@ -201,6 +214,8 @@ def _write_rows(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: _S
             i = c - 1
             if i < ncol:
                 f = fmts[i]
+                if callable(f):
+                    f = f(row)
                 if f is not None and _is_number(v):
                     cell.number_format = f
                 w = _text_width(v, f)
@@ -575,11 +590,11 @@ def build_workbook(results: Results):
         else:
             header = [str(c) for c in df.columns]
             rows = df.itertuples(index=False, name=None)
-        _write_rows(ws, header, rows, st, formats=True, notes=COLUMN_NOTES)
+        write_table(ws, header, rows, st, formats="auto", notes=COLUMN_NOTES)
 
     for sh, title in plan.inputs:
         ws = wb.create_sheet(title)
-        _write_rows(ws, sh.header, sh.rows, st, formats=False)
+        write_table(ws, sh.header, sh.rows, st, formats=None)
     return wb
 
 
