@@ -310,7 +310,7 @@ def write_figures(results: Results, folder, stem: str = "results", dpi: int = 12
             ax.axhline(0, color="0.3", lw=0.6)
             ax.yaxis.set_major_formatter(thousands)
             ax.set_title(f"{m} ({cd.unit(m)}/yr)")
-        handles, labels = {}, {}
+        handles = {}
         for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 handles.setdefault(lab, h)

@@ -525,7 +525,7 @@ def _new_value(old: Any, ov: Override, col: S.Column | None) -> Any:
         elif ov.wildcard and col is not None and col.default is None and not col.default_from and not col.required:
             return _SKIP  # blank = no limit: scaled or shifted, still no limit
         else:
-            raise _Bad(f"cell is blank; use = to set it")
+            raise _Bad("cell is blank; use = to set it")
     if not _is_number(old):
         raise _Bad(f"current value {_value_text(old)!r} is not a number, so '{ov.op}' cannot apply; use = to set it")
     a, b = _number(old), _number(ov.value)

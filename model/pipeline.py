@@ -11,13 +11,12 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Sequence
 
 from . import MODEL_VERSION, __version__
 from .data import CaseData, build_case
-from .errors import InputError, ModelError
-from .results import Results, SolveInfo
+from .errors import InputError
+from .results import Results
 from .solve import SolverOptions, solve_model, solver_version, write_model
 from .report import inputs_from_report
 from .workbook import RawWorkbook, read_workbook

@@ -463,7 +463,7 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         return b
 
     def place(chart):
-        nonlocal top, count
+        nonlocal count
         ws.add_chart(chart, f"A{top}")
         count += 1
 

@@ -7,7 +7,7 @@ generated from it too, so the three can never disagree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: Column kinds understood by the reader.
