@@ -64,10 +64,17 @@ class Results:
 
 # --------------------------------------------------------------------------- extraction
 def _v(x) -> float:
-    """Value of a variable/expression/number, with solver noise below 1e-9 cleaned to 0."""
+    """Value of a variable/expression/number as reported: integer variables rounded, solver
+    noise below 1e-9 cleaned to 0. Every table and the costs use these same values, so the
+    independent check compares like with like."""
     import pyomo.environ as pyo
 
-    val = float(pyo.value(x)) if not isinstance(x, (int, float)) else float(x)
+    if isinstance(x, (int, float)):
+        val = float(x)
+    elif getattr(x, "is_variable_type", lambda: False)() and x.is_integer():
+        return float(round(x.value or 0.0))
+    else:
+        val = float(pyo.value(x))
     return 0.0 if abs(val) < 1e-9 else val
 
 
@@ -77,16 +84,16 @@ def _int(x) -> int:
 
 def extract(m, data: CaseData, info: SolveInfo) -> Results:
     """Tidy tables from the solution loaded on ``m`` (call only when ``info.has_solution``)."""
-    from .formulation.objective import category_values
-
     years = data.years
     rows = []
     for f, fac in data.facilities.items():
+        built_by_year = {y: _int(m.build[f, y]) if (f, y) in m.build else 0 for y in years}
         for y in years:
-            built = _int(m.build[f, y]) if (f, y) in m.build else 0
+            built = built_by_year[y]
             opened = _int(m.open[f, y]) if (f, y) in m.open else 0
-            n = _int(m._N[f, y])
-            cap = _v(m._cap[f, y])
+            # N and cap at the whole-module plan (formulation.md, "Modules in service", "Capacity")
+            n = sum(b for v, b in built_by_year.items() if v <= y and y - v < fac.lifetime_years)
+            cap = data.existing_capacity(f, y) + fac.module_size * (n - (1 - fac.ramp_up_first_year) * built)
             if fac.can_build or fac.existing_capacity > 0:
                 rows.append((f, fac.product, y, built, n, cap, opened))
     build = pd.DataFrame(rows, columns=TABLE_COLUMNS["build_schedule"] + ("opened",))
@@ -134,7 +141,7 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
             rows.append((k, y, d, d - u, u))
     demand = pd.DataFrame(rows, columns=TABLE_COLUMNS["demand"])
 
-    vals = category_values(m, data)
+    vals = cost_values(m)
     rows = []
     for y in years:
         df = data.discount_factor(y)
@@ -149,6 +156,16 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
     tables = {"build_schedule": build, "production": production, "sourcing": sourcing, "demand": demand,
               "costs": costs, "capex_cashflow": capex, "local_content": local}
     return Results(case=data, solve=info, tables=tables)
+
+
+def cost_values(m) -> dict[tuple[str, int], float]:
+    """Undiscounted USD by (category, year) from the model's cost ledger, at the reported values."""
+    out: dict[tuple[str, int], float] = {}
+    for key, terms in m._cost_terms.items():
+        out[key] = sum(c * _v(v) for c, v in terms)
+    for key, amount in m._cost_constants.items():
+        out[key] = out.get(key, 0.0) + amount
+    return out
 
 
 def capex_cashflow(data: CaseData, build: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,333 @@
+"""Batch sensitivity sweeps (model.sweep) and the direct HiGHS path (model.highs_direct).
+
+Kept small: tiny cases solve in tens of milliseconds, most sweeps run in this process (workers=0);
+one CLI test exercises the local process pool and one the Dask path.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyomo.environ as pyo
+import pytest
+
+from model.formulation import build_model
+from model.highs_direct import HighsDirect, compile_model
+from model.pipeline import prepare_case, solve_case
+from model.solve import SolverOptions, solve_model
+from model.sweep import csv_safe, run_sweep
+from model.workbook import read_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+EXACT = SolverOptions(mip_rel_gap=0.0, time_limit_s=60.0, threads=1)
+# Pyomo's path as the reference, with HiGHS's default threads: HiGHS's scheduler is per process, and a
+# solve asking for another thread count than the first solve of the process is refused (highs_direct
+# resets the scheduler itself; the Pyomo path does not)
+REF = SolverOptions(mip_rel_gap=0.0, time_limit_s=60.0)
+
+OAT_ROWS = [
+    {"address": "settings.discount_rate", "operation": "=", "low": 0.04, "high": 0.12, "steps": 3, "design": "oat"},
+    {"address": "facilities[*].capex_usd_per_module", "operation": "*=", "low": 0.5, "high": 1.5, "steps": 2},
+    {"address": "imports[cathode_LFP,China].price_usd_per_unit", "operation": "*=", "low": 0.8, "high": 1.2},
+]  # 3 + 2 + 2 cases, plus the base case: 8
+
+
+def sweep_case(make_case, rows=OAT_ROWS, name="case.xlsx", **settings):
+    def edit(t):
+        t["settings"].update(mip_rel_gap=0.0, **settings)
+        if rows is not None:
+            t["sensitivity"] = [dict(r) for r in rows]
+    return make_case(edit, name=name)
+
+
+# --------------------------------------------------------------------------- highs_direct
+def _random_case(rng: random.Random, t: dict) -> dict:
+    s = t["settings"]
+    s["discount_rate"] = rng.choice([0.0, 0.03, 0.08, 0.12])
+    s["mip_rel_gap"] = 0.0
+    for f in t["facilities"]:
+        f["capex_usd_per_module"] *= rng.uniform(0.3, 2.0)
+        f["max_modules"] = rng.choice([0, 1, 2, 3])
+        f["ramp_up_first_year"] = rng.choice([0.5, 1.0])
+    for i in t["imports"]:
+        i["price_usd_per_unit"] *= rng.uniform(0.6, 1.5)
+    t["local_content"] = [{"year": 2028, "min_local_value_share": rng.choice([0.0, 0.1, 0.3])}]
+    return t
+
+
+def _infeasible(t: dict) -> dict:  # every cell demanded, none can be made
+    t["settings"]["allow_unmet_demand"] = False
+    t["facilities"][0]["max_modules"] = 0
+    return t
+
+
+def _unbounded(t: dict) -> dict:  # buy cathode at 11k, export it at 1e6 without limit
+    t["exports"] = [{"material": "cathode_LFP", "price_usd_per_unit": 1e6, "max_per_year": None}]
+    return t
+
+
+@pytest.mark.parametrize("variant", ["r0", "r1", "r2", "r3", "infeasible", "unbounded"])
+def test_highs_direct_agrees_with_pyomo_highs(make_case, variant):
+    if variant.startswith("r"):
+        path = make_case(lambda t: _random_case(random.Random(int(variant[1:])), t))
+    else:
+        path = make_case({"infeasible": _infeasible, "unbounded": _unbounded}[variant])
+    data, _ = prepare_case(path)
+    ref = solve_model(build_model(data), REF)  # Pyomo's highs interface
+    m = build_model(data)
+    got = HighsDirect(EXACT).solve(m)
+    assert got.status == ref.status, (got, ref)
+    if variant == "infeasible":
+        assert got.status == "infeasible"
+    elif variant == "unbounded":
+        assert got.status == "unbounded"
+    else:
+        assert got.status == "optimal", (got, ref)
+        assert got.objective == pytest.approx(ref.objective, rel=1e-9)
+        assert got.mip_gap == pytest.approx(0.0, abs=1e-9)
+        # the loaded solution is a plan: results.extract + verify accept it, objective recomputed
+        from model.results import extract
+        from model.verify import verify
+
+        res = extract(m, data, got)
+        verify(res)
+        assert res.tables["costs"]["discounted_usd"].sum() == pytest.approx(got.objective, rel=1e-7)
+
+
+def test_row_convention_and_incremental_update_equal_fresh_solve(make_case):
+    """Mixed-form rows (0 '=', 1 '<=', -1 '>='): each row kind exists in the model and the direct path
+    reproduces the Pyomo objective; an incremental update gives bit-for-bit the fresh solve's answer."""
+    raw = read_workbook(make_case())
+    solver = HighsDirect(EXACT)
+    rng = random.Random(5)
+    for i in range(4):
+        ovs = [] if i == 0 else [f"settings.discount_rate={rng.uniform(0.02, 0.12):.4f}",
+                                 f"imports[*].price_usd_per_unit*={rng.uniform(0.7, 1.3):.4f}",
+                                 f"facilities[*].capex_usd_per_module*={rng.uniform(0.5, 1.5):.4f}"]
+        data, _ = prepare_case(raw, ovs)
+        m_inc, m_new = build_model(data), build_model(data)
+        a = solver.solve(m_inc)
+        if i == 0:
+            sf = compile_model(m_new)
+            kinds = {(lo == hi, math.isinf(lo), math.isinf(hi)) for lo, hi in zip(sf.row_lower, sf.row_upper)}
+            assert {(True, False, False), (False, True, False), (False, False, True)} <= kinds
+            m_new = build_model(data)
+        else:
+            assert solver.last.mode == "update" and solver.last.costs > 0
+        b = HighsDirect(EXACT).solve(m_new)
+        assert a.objective == b.objective
+        assert [v.value for v in m_inc.component_data_objects(pyo.Var)] == \
+               [v.value for v in m_new.component_data_objects(pyo.Var)]
+        assert a.objective == pytest.approx(solve_model(build_model(data), REF).objective, rel=1e-9)
+
+
+def test_highs_direct_survives_a_scheduler_started_with_other_threads(make_case):
+    import highspy
+
+    data, _ = prepare_case(make_case())
+    highspy.Highs.resetThreadScheduler(False)  # whatever earlier tests started
+    assert solve_model(build_model(data), SolverOptions(mip_rel_gap=0.0, threads=2)).status == "optimal"
+    assert HighsDirect(EXACT).solve(build_model(data)).status == "optimal"  # threads=1: resets, runs
+
+
+# --------------------------------------------------------------------------- sweeps
+def test_oat_sweep_matches_single_solves(make_case, tmp_path):
+    # the last row changes the model's structure (no build variables at 0 modules): a full pass then
+    rows = OAT_ROWS + [{"address": "facilities[cathode_plant].max_modules", "operation": "=", "low": 0, "high": 1}]
+    path = sweep_case(make_case, rows)
+    res = run_sweep(path, output=tmp_path / "out" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False)
+    t = res.table
+    assert len(t) == 10 and list(t.case) == list(range(10))
+    assert (t.status == "optimal").all() and res.n_failed == 0 and res.n_computed == 10
+    assert t.solve_mode.iloc[1:8].eq("update").all()
+    assert t.set_index("overrides").loc["facilities[cathode_plant].max_modules=0", "solve_mode"] == "pass"
+    assert t.overrides.iloc[0] == ""  # case 0 is the base case
+    raw = read_workbook(path)
+    for c in res.cases:
+        single = solve_case(prepare_case(raw, list(c.overrides))[0], mip_rel_gap=0.0)
+        row = t[t.case == c.index].iloc[0]
+        assert row.objective_npv_usd == pytest.approx(single.solve.objective, rel=1e-6), c.overrides
+    # one column per varied input, holding the value used
+    assert t["settings.discount_rate ="].dropna().tolist() == pytest.approx([0.04, 0.08, 0.12])
+    tor = res.analysis["tornado"]
+    assert len(tor) == 4 and tor.swing_usd.is_monotonic_decreasing
+    assert {"capacity_cells_2028", "local_value_share_2028", "modules_built_cell_plant",
+            "first_build_year_cell_plant"} <= set(t.columns)
+
+
+def test_resume_after_interruption_recomputes_nothing_finished(make_case, tmp_path):
+    path = sweep_case(make_case)
+    out = tmp_path / "r" / "s.xlsx"
+    store = out.parent / "s_cases"
+    seen = []
+
+    def stop_after_3(rec):
+        seen.append(rec["hash"])
+        if len(seen) == 3:
+            raise KeyboardInterrupt("simulated Ctrl-C")
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(path, output=out, workers=0, mip_rel_gap=0.0, figures=False, on_case_done=stop_after_3)
+    assert sorted(p.stem for p in store.glob("*.json")) == sorted(seen)
+    assert not list(store.glob(".*")) and not out.exists()  # nothing half-written, no workbook
+    before = {p.name: p.read_bytes() for p in store.glob("*.json")}
+
+    computed = []
+    second = run_sweep(path, output=out, workers=0, mip_rel_gap=0.0, figures=False,
+                       on_case_done=lambda r: computed.append(r["hash"]))
+    assert second.n_reused == 3 and second.n_computed == 5 and not set(computed) & set(seen)
+    assert {p.name: p.read_bytes() for p in store.glob("*.json") if p.name in before} == before
+
+    fresh = run_sweep(path, output=tmp_path / "f" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False)
+    cols = [c for c in fresh.table.columns
+            if c not in ("highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds", "solve_mode")]
+    pd.testing.assert_frame_equal(second.table[cols], fresh.table[cols])
+
+    third = run_sweep(path, output=out, workers=0, mip_rel_gap=0.0, figures=False)
+    assert third.n_computed == 0 and third.n_reused == 8
+    pd.testing.assert_frame_equal(third.table, second.table)
+
+    # a damaged file is recomputed; --fresh recomputes everything
+    victim = store / f"{second.hashes[4]}.json"
+    victim.write_text("{not json")
+    assert run_sweep(path, output=out, workers=0, mip_rel_gap=0.0, figures=False).n_computed == 1
+    assert run_sweep(path, output=out, workers=0, mip_rel_gap=0.0, figures=False, fresh=True).n_computed == 8
+
+
+def test_failures_are_recorded_and_the_sweep_finishes(make_case, tmp_path):
+    rows = [
+        {"address": "local_content[2028].min_local_value_share", "operation": "=", "low": 0.1, "high": 1.0,
+         "steps": 2, "design": "oat"},
+        {"address": "settings.discount_rate", "operation": "=", "low": -0.1, "high": 0.1, "steps": 2},
+    ]
+    path = sweep_case(make_case, rows, allow_unmet_demand=False)
+    res = run_sweep(path, output=tmp_path / "o" / "s.xlsx", workers=0, mip_rel_gap=0.0)
+    t = res.table.set_index("overrides")
+    assert t.loc["", "status"] == "optimal"
+    assert t.loc["local_content[2028].min_local_value_share=1", "status"] == "infeasible"
+    assert t.loc["local_content[2028].min_local_value_share=1", "message"]
+    bad = t.loc["settings.discount_rate=-0.1"]
+    assert bad.status == "invalid_input" and "discount_rate" in bad.message and "out of range" in bad.message
+    assert math.isnan(bad.objective_npv_usd)
+    assert t.loc["settings.discount_rate=0.1", "status"] == "optimal"
+    assert res.n_failed == 2
+    assert res.paths["workbook"].exists()
+    tor = res.analysis["tornado"]
+    assert tor.swing_usd.isna().all()  # each input has a failing end
+    wb = openpyxl.load_workbook(res.paths["workbook"], read_only=True)
+    summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    wb.close()
+    assert summary["n_failed"] == 2 and summary["n_status_infeasible"] == 1 and summary["n_status_invalid_input"] == 1
+
+
+def test_sampled_designs_and_csv_definition(make_case, tmp_path):
+    path = sweep_case(make_case, rows=None)
+    definition = tmp_path / "def.csv"
+    definition.write_text("address,operation,low,high,steps,design\n"
+                          "settings.discount_rate,=,0.04,0.1,,sobol\n"
+                          "\"imports[*].price_usd_per_unit\",*=,0.8,1.2,,\n")
+    res = run_sweep(path, output=tmp_path / "s" / "sobol.xlsx", definition=definition, samples=4, workers=0,
+                    figures=False)
+    assert res.design.kind == "sobol" and len(res.table) == 1 + 4 * (2 + 2)
+    assert set(res.analysis["sobol"].columns) >= {"S1", "S1_conf", "ST", "ST_conf"}
+    wb = openpyxl.load_workbook(res.paths["workbook"], read_only=True)
+    assert {"summary", "cases", "sobol", "definition"} <= set(wb.sheetnames)
+    wb.close()
+
+    definition.write_text(definition.read_text().replace("sobol", "morris"))
+    res = run_sweep(path, output=tmp_path / "s" / "morris.xlsx", definition=definition, samples=2, workers=0,
+                    figures=False)
+    assert len(res.table) == 1 + 2 * 3 and {"mu_star", "sigma"} <= set(res.analysis["morris"].columns)
+
+
+def test_dask_local_cluster_gives_the_same_results(make_case, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = sweep_case(make_case, rows=OAT_ROWS[:2])
+    here = run_sweep(path, output=tmp_path / "a" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  host="127.0.0.1") as cluster:
+        res = run_sweep(path, output=tmp_path / "d" / "s.xlsx", scheduler=cluster.scheduler_address,
+                        mip_rel_gap=0.0, figures=False)
+    assert res.n_computed == len(here.table) and res.run_info["backend"] == "dask"
+    workers = {json.loads(p.read_text())["worker"] for p in (tmp_path / "d" / "s_cases").glob("*.json")}
+    assert all(str(os.getpid()) not in w for w in workers)
+    pd.testing.assert_series_equal(res.table.objective_npv_usd, here.table.objective_npv_usd, rtol=1e-9)
+    assert list(res.table.status) == list(here.table.status)
+
+
+def test_cli_sweep_with_process_pool_writes_workbook(make_case, tmp_path):
+    path = sweep_case(make_case, rows=OAT_ROWS[:2])
+    out = tmp_path / "out" / "case_sweep.xlsx"
+    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
+    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), "sweep", str(path), "-o", str(out),
+                        "--workers", "2", "--quiet"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                       timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Traceback" not in p.stdout + p.stderr
+    assert "6 cases" in p.stdout and "0 failed" in p.stdout
+    wb = openpyxl.load_workbook(out)
+    assert {"summary", "cases", "tornado", "definition"} <= set(wb.sheetnames)
+    assert len(wb["tornado"]._charts) == 1
+    summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["backend"] == "process-pool" and summary["workers"] == 2 and summary["n_cases"] == 6
+    assert len(summary["input_sha256"]) == 64
+    for suffix in (".parquet", ".csv"):
+        assert out.with_suffix(suffix).exists()
+    assert pd.read_parquet(out.with_suffix(".parquet")).shape[0] == 6
+    assert (out.parent / "case_sweep_tornado.png").exists() and (out.parent / "case_sweep_npv_hist.png").exists()
+    workers = {json.loads(f.read_text())["worker"] for f in (out.parent / "case_sweep_cases").glob("*.json")}
+    assert len(workers) >= 1
+
+
+def _main_exit(argv):
+    from model.cli import main
+
+    old = signal.getsignal(signal.SIGTERM)
+    try:
+        return main(argv)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@pytest.mark.parametrize("rows, where", [
+    ([{**OAT_ROWS[0]}, {**OAT_ROWS[1], "design": "grid"}], "row 3, column 'design'"),
+    ([{**OAT_ROWS[0], "address": "settings.discount_rat"}], "row 2, column 'address'"),
+    ([{**OAT_ROWS[0], "address": "facilities[nowhere].capex_usd_per_module"}], "row 2, column 'address'"),
+    ([{**OAT_ROWS[0], "low": 0.2}], "row 2, column 'high'"),
+    ([{**OAT_ROWS[0], "steps": 1}], "row 2, column 'steps'"),
+    ([{**OAT_ROWS[0], "operation": "-="}], "row 2, column 'operation'"),
+    ([{**OAT_ROWS[0], "design": "taguchi"}], "row 2, column 'design'"),
+    (None, "sheet 'sensitivity'"),
+])
+def test_bad_sensitivity_sheet_exits_2_and_writes_nothing(make_case, tmp_path, capsys, rows, where):
+    path = sweep_case(make_case, rows)
+    out = tmp_path / "o" / "s.xlsx"
+    assert _main_exit(["sweep", str(path), "-o", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "sheet 'sensitivity'" in err and where in err, err
+    assert "Traceback" not in err
+    assert not out.parent.exists()
+
+
+def test_bad_arguments_exit_2(make_case, tmp_path, capsys):
+    path = sweep_case(make_case)
+    assert _main_exit(["sweep", str(path), "--samples", "8", "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert "--samples applies" in capsys.readouterr().err
+    assert _main_exit(["sweep", str(path), "-o", str(path)]) == 2
+    assert _main_exit(["sweep", str(path), "--definition", str(tmp_path / "none.csv")]) == 2
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_csv_cells_cannot_become_formulas():
+    df = pd.DataFrame({"a": ["=1+1", "+x", "-y", "@z", "\tt", "ok", None], "b": range(7)})
+    out = csv_safe(df)
+    assert out.a.tolist()[:6] == ["'=1+1", "'+x", "'-y", "'@z", "'\tt", "ok"]
+    assert out.b.tolist() == list(range(7))
