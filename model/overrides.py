@@ -59,24 +59,8 @@ OPS = ("=", "*=", "+=")
 WILDCARD = "*"
 _OP_WORDS = {"=": "=", "set": "=", "*=": "*=", "scale": "*=", "+=": "+=", "add": "+="}
 
-#: The optional ``scenarios`` input sheet: named bundles of overrides, chosen with ``--scenario``.
-SCENARIOS = S.Sheet(
-    "scenarios",
-    key=("scenario", "address"),
-    required=False,
-    doc="Named what-if scenarios (optional sheet): each row changes one cell or column when the scenario "
-        "is run with `--scenario NAME`; rows apply top to bottom, before any `--set`.",
-    columns=(
-        S.Column("scenario", "text", required=True, doc="Scenario name, as given to --scenario."),
-        S.Column("address", "text", required=True,
-                 doc="What to change: sheet[key].column, sheet[key1,key2].column, sheet[*].column "
-                     "or settings.name, e.g. imports[cathode_LFP,China].tariff_rate."),
-        S.Column("operation", "text", required=True,
-                 doc="= (or set) sets, *= (or scale) multiplies, += (or add) adds."),
-        S.Column("value", "text", required=True,
-                 doc='New value, factor or increment; "" (two quote marks) blanks the cell.'),
-    ),
-)
+#: The optional ``scenarios`` input sheet (defined with the rest of the schema).
+SCENARIOS = S.SCENARIOS
 
 _NUM = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INT = re.compile(r"[+-]?\d+")

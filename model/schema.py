@@ -208,5 +208,50 @@ SHEETS: tuple[Sheet, ...] = (
 )
 SHEETS_BY_NAME = {s.name: s for s in SHEETS}
 
+# --------------------------------------------------------------------------- run-control sheets
+# Optional sheets that steer runs rather than describe the case: validated by model.overrides
+# and model.sweep, documented in the template and docs/inputs.md like the others.
+
+SCENARIOS = Sheet(
+    "scenarios",
+    key=("scenario", "address"),
+    required=False,
+    doc="Named what-if scenarios (optional sheet): each row changes one cell or column when the scenario "
+        "is run with `--scenario NAME`; rows apply top to bottom, before any `--set`.",
+    columns=(
+        Column("scenario", "text", required=True, doc="Scenario name, as given to --scenario."),
+        Column("address", "text", required=True,
+                 doc="What to change: sheet[key].column, sheet[key1,key2].column, sheet[*].column "
+                     "or settings.name, e.g. imports[cathode_LFP,China].tariff_rate."),
+        Column("operation", "text", required=True,
+                 doc="= (or set) sets, *= (or scale) multiplies, += (or add) adds."),
+        Column("value", "text", required=True,
+                 doc='New value, factor or increment; "" (two quote marks) blanks the cell.'),
+    ),
+)
+
+SENSITIVITY = Sheet(
+    "sensitivity",
+    key=("address",),
+    required=False,
+    doc="Inputs varied by `battery-plan sweep` (optional sheet): one row per input, all rows one design.",
+    columns=(
+        Column("address", "text", required=True,
+                 doc="What to vary, as an override address: settings.discount_rate, "
+                     "imports[cathode_LFP,China].tariff_rate, facilities[*].capex_usd_per_module."),
+        Column("operation", "text", required=True, doc="= sets the value, *= scales it, += adds to it."),
+        Column("low", "float", required=True, doc="Lowest value (or factor, or increment)."),
+        Column("high", "float", required=True, doc="Highest value (> low)."),
+        Column("steps", "int", default=2, ge=2,
+                 doc="Values from low to high, evenly spaced (oat and grid designs)."),
+        Column("design", "text", default="oat",
+                 doc="oat (one at a time), grid (full factorial), lhs (Latin hypercube), sobol or morris; "
+                     "the first row's design applies to every row."),
+    ),
+)
+
+#: Optional run-control sheets (not part of the case data).
+CONTROL_SHEETS: tuple[Sheet, ...] = (SCENARIOS, SENSITIVITY)
+
 #: The product name of cell facilities.
 CELLS = "cells"

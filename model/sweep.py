@@ -61,31 +61,13 @@ DESIGNS = ("oat", "grid", "lhs", "sobol", "morris")
 SAMPLED = ("lhs", "sobol", "morris")
 DEFAULT_SAMPLES = {"lhs": 64, "sobol": 32, "morris": 10}
 MORRIS_LEVELS = 4
-DEFAULT_STEPS = 2
+DEFAULT_STEPS = S.SENSITIVITY.column("steps").default
 DEFAULT_SEED = 20260
 MAX_CASES = 100_000
 KPI_YEARS = (2030, 2035)  # plus the last horizon year
 RECORD_VERSION = 1
 
-SENSITIVITY = S.Sheet(
-    "sensitivity",
-    key=("address",),
-    required=False,
-    doc="Inputs varied by `battery-plan sweep` (optional sheet): one row per input, all rows one design.",
-    columns=(
-        S.Column("address", "text", required=True,
-                 doc="What to vary, as an override address: settings.discount_rate, "
-                     "imports[cathode_LFP,China].tariff_rate, facilities[*].capex_usd_per_module."),
-        S.Column("operation", "text", required=True, doc="= sets the value, *= scales it, += adds to it."),
-        S.Column("low", "float", required=True, doc="Lowest value (or factor, or increment)."),
-        S.Column("high", "float", required=True, doc="Highest value (> low)."),
-        S.Column("steps", "int", default=DEFAULT_STEPS, ge=2,
-                 doc="Values from low to high, evenly spaced (oat and grid designs)."),
-        S.Column("design", "text", default="oat",
-                 doc="oat (one at a time), grid (full factorial), lhs (Latin hypercube), sobol or morris; "
-                     "the first row's design applies to every row."),
-    ),
-)
+SENSITIVITY = S.SENSITIVITY
 
 _OPS = {"=": "=", "set": "=", "*=": "*=", "scale": "*=", "+=": "+=", "add": "+="}
 MAX_DEFINITION_BYTES = 2 * 2**20

@@ -113,7 +113,7 @@ def schema_markdown() -> str:
     ]
     out += [f"- {c}" for c in CONVENTIONS]
     out.append("")
-    for sheet in S.SHEETS:
+    for sheet in S.SHEETS + S.CONTROL_SHEETS:
         out += [f"## `{sheet.name}`", "", f"{sheet.doc} {_sheet_summary(sheet)}", ""]
         first = "key" if sheet.layout == "settings" else "column"
         out.append(f"| {first} | type | required / default | range | unit | meaning |")
@@ -244,7 +244,7 @@ def _readme_rows() -> list[list[Any]]:
     rows += [["- " + c.replace("`", "")] for c in CONVENTIONS]
     rows += [[], ["Hover over a header cell for its meaning, unit and default. Drop-down lists and range "
                   "checks are set on rows %d-%d." % (FIRST_ROW, LAST_ROW)]]
-    for sheet in S.SHEETS:
+    for sheet in S.SHEETS + S.CONTROL_SHEETS:
         rows += [[], [f"Sheet '{sheet.name}'", f"{sheet.doc} {_sheet_summary(sheet).replace('`', '')}"],
                  ["key" if sheet.layout == "settings" else "column", "type", "required / default", "range",
                   "unit", "meaning"]]
@@ -277,7 +277,7 @@ def write_template(path: str | Path) -> Path:
     for letter, width in zip("ABCDEF", (30, 12, 26, 16, 16, 70)):
         ws.column_dimensions[letter].width = width
 
-    for sheet in S.SHEETS:
+    for sheet in S.SHEETS + S.CONTROL_SHEETS:
         ws = wb.create_sheet(sheet.name)
         if sheet.layout == "settings":
             _settings_sheet(ws, sheet, bold, head_fill)
