@@ -549,8 +549,32 @@ def base_case_tables() -> dict[str, Any]:
         "imports": imports,
         "exports": exports,
         "local_content": local_content,
+        "scenarios": [dict(r) for r in SCENARIOS],
+        "sensitivity": [dict(r) for r in SENSITIVITY],
         "sources": sources,
     })
+
+
+#: What-ifs a planner asks first, runnable with ``--scenario NAME`` (or ``--scenario all``).
+#: Each comes from a caution of market_data.md: Chinese prices are +-30 %, the Red Sea doubled
+#: freight, Gotion sits in the Kenitra free zone (no duty), BatPaC/Western prices are higher.
+SCENARIOS = (
+    dict(scenario="china_prices_plus30", address="imports[*,China].price_usd_per_unit", operation="*=", value=1.3),
+    dict(scenario="china_prices_minus30", address="imports[*,China].price_usd_per_unit", operation="*=", value=0.7),
+    dict(scenario="red_sea_freight", address="imports[*,China].freight_usd_per_unit", operation="*=", value=2),
+    dict(scenario="free_zone_no_duty", address="imports[*].tariff_rate", operation="=", value=0),
+    dict(scenario="no_local_content_target", address="local_content[*].min_local_value_share", operation="=", value=0),
+    dict(scenario="capex_plus30", address="facilities[*].capex_usd_per_module", operation="*=", value=1.3),
+)
+
+#: A one-at-a-time sweep over the most uncertain inputs (``battery-plan sweep inputs/base_case.xlsx``).
+SENSITIVITY = (
+    dict(address="imports[*,China].price_usd_per_unit", operation="*=", low=0.7, high=1.3, steps=3, design="oat"),
+    dict(address="facilities[*].capex_usd_per_module", operation="*=", low=0.7, high=1.3, steps=3, design="oat"),
+    dict(address="imports[*].tariff_rate", operation="=", low=0.0, high=0.1, steps=3, design="oat"),
+    dict(address="settings.discount_rate", operation="=", low=0.05, high=0.11, steps=3, design="oat"),
+    dict(address="demand[*].vehicles", operation="*=", low=0.8, high=1.2, steps=3, design="oat"),
+)
 
 
 def write_base_case(path: str | Path = DEFAULT_OUT) -> Path:
