@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputError, ModelError
-from .interrupt import request_stop
+from .interrupt import request_stop, stop_requested
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CASE = Path("inputs") / "base_case.xlsx"
@@ -99,7 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not in the main thread (embedded use)
         pass
     try:
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        except Exception:
+            if stop_requested():  # a signal surfaced as another error (e.g. inside a library import)
+                raise KeyboardInterrupt from None
+            raise
     except InputError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -108,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_NO_PLAN
     except KeyboardInterrupt:
         print("interrupted: no partial output was written", file=sys.stderr)
-        return 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # leave at once: finalizers of half-built objects (an open zip being saved) would only
+        # print noise; temporary files were already removed by the atomic writers
+        os._exit(130)
     except MemoryError:
         print("error: out of memory; no output was written", file=sys.stderr)
         return EXIT_NO_PLAN
