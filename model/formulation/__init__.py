@@ -13,17 +13,30 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import CaseData
-from . import capacity, cells, costs, local_content, materials, objective
+from . import capacity, cells, costs, local_content, materials, objective, strengthen as _strengthen
+from .strengthen import Strengthening
 
 #: Blocks in build order; each is a module with ``add(m, data)``.
 BLOCKS = (capacity, cells, materials, local_content)
 
 
-def build_model(data: CaseData, *, name: str = "battery_plan") -> pyo.ConcreteModel:
-    """Build the core model of formulation.md for ``data``."""
+def build_model(data: CaseData, *, name: str = "battery_plan",
+                strengthen: bool | Strengthening = True) -> pyo.ConcreteModel:
+    """Build the core model of formulation.md for ``data``.
+
+    ``strengthen`` (default True) adds the optimum-preserving strengthening of :mod:`.strengthen`
+    (tighter bounds, a stronger opening link, symmetry breaking among identical candidates);
+    ``False`` gives the plain statement; a :class:`Strengthening` picks single switches. The optimal
+    objective is the same either way; only the time to prove it changes.
+    """
+    s = Strengthening.of(strengthen)
     m = pyo.ConcreteModel(name=name)
+    m._strengthening = s
     costs.init(m, data)
-    for block in BLOCKS:
+    capacity.add(m, data, cumulative_link=s.cumulative_link, stock_variables=s.stock_variables)
+    for block in BLOCKS[1:]:
         block.add(m, data)
     objective.add(m, data)
+    if s.any:
+        _strengthen.add(m, data, s)
     return m

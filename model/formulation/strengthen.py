@@ -1,0 +1,439 @@
+"""Optional strengthening of the core model: same optimum, much less search (GenX-style switches).
+
+``build_model(data, strengthen=...)`` takes ``True`` (the default: the switches of
+:class:`Strengthening` at their defaults), ``False`` (the plain statement of formulation.md) or a
+:class:`Strengthening`. Every switch **keeps the optimal objective of the core model exactly**, and
+is one of three kinds:
+
+* **reformulation** (``stock_variables``): a change of variables; the same model.
+* **valid** (``bounds``, ``cumulative_link``, ``cover_cuts``, ``open_output``, ``integer_*``):
+  satisfied by every integer-feasible point of the core model, so the feasible set is unchanged;
+  only the LP relaxation gets tighter.
+* **optimum-preserving** (``open_at_first_build``, ``symmetry``, ``dominance``): cuts off feasible
+  points, but maps every feasible point x of the core model to a feasible point x' that satisfies
+  the added rows with cost(x') <= cost(x). Hence the same optimal value, and feasible, infeasible
+  or unbounded together. The map is given in each docstring; applied in the order *module
+  reassignment within a chain* then *opening at the first module*, one x' satisfies all rows.
+
+Rows and variables added here are named ``s_...`` so that an IIS, an LP file or a reader can tell
+them from the core rows. Notation: ``K[f,y]`` cumulative builds ``sum_{y'<=y} build[f,y']``,
+``C[f,y]`` cumulative openings, ``N[f,y]`` modules in service, ``E[f,y]`` existing capacity,
+``M`` = max_modules, ``s`` = module_size, ``r`` = ramp_up_first_year (terms in ``m._K_terms`` etc.
+from :mod:`.capacity`).
+
+Assumption of ``symmetry`` and ``dominance``: the model reads a facility only through its record
+(:class:`model.data.Facility`). An extension that reads a facility by name or by site must add what
+it reads to the comparison (``IDENTITY_IGNORES``, ``_TECHNICAL``) or switch these two off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import pyomo.environ as pyo
+
+from .capacity import linear as _lin
+
+#: Facility fields that may differ between candidates treated as identical by the symmetry
+#: breaking. The core model never reads them. An extension that reads one of them (e.g. a limit
+#: per site) must remove it from this tuple.
+IDENTITY_IGNORES: tuple[str, ...] = ("facility", "site")
+
+#: Facility fields that must be equal for the dominance order: everything the core model reads
+#: except the compared costs (capex, fixed O&M per module, opening cost).
+_TECHNICAL = ("product", "existing_capacity", "existing_from_year", "module_size", "max_modules",
+              "earliest_online_year", "lifetime_years", "existing_fixed_om_usd_per_year",
+              "variable_cost_usd_per_unit", "ramp_up_first_year")
+
+
+@dataclass(frozen=True)
+class Strengthening:
+    """Switches of the strengthening functions (GenX style: one function per switch)."""
+
+    #: explicit upper bounds implied by the constraints (production, imports, unmet demand)
+    bounds: bool = True
+    #: opening link on cumulative builds ``K <= M C`` instead of ``N <= M C`` (valid, stronger)
+    cumulative_link: bool = True
+    #: cumulative builds and openings as variables defined year by year (sparse rows; same model)
+    stock_variables: bool = True
+    #: a facility opens in the year its first module comes online: ``open[f,y] <= build[f,y]``
+    open_at_first_build: bool = True
+    #: fill identical candidates of one product in order (symmetry breaking)
+    symmetry: bool = True
+    #: also fill candidates that differ only in cost in order, cheaper first (dominance)
+    dominance: bool = False
+    #: mixed-integer rounding cuts: a product's output against the most that can be used
+    cover_cuts: bool = True
+    #: output of a facility with an opening decision only once open: ``prod <= E + big * C``
+    open_output: bool = True
+    #: integer variables for modules in service, ``s_n[f,y] = N[f,y]`` (measured: no gain)
+    integer_in_service: bool = False
+    #: integer variables for a product's modules in service, ``s_np[p,y]`` (measured: no gain)
+    integer_product_total: bool = False
+
+    @classmethod
+    def of(cls, strengthen: "bool | Strengthening") -> "Strengthening":
+        if isinstance(strengthen, Strengthening):
+            return strengthen
+        return cls() if strengthen else cls.none()
+
+    @classmethod
+    def none(cls) -> "Strengthening":
+        return cls(**{f.name: False for f in fields(cls)})
+
+    @classmethod
+    def everything(cls) -> "Strengthening":
+        return cls(**{f.name: True for f in fields(cls)})
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+# --------------------------------------------------------------------------- helpers
+def _rows(m, name: str, rows: dict) -> None:
+    """Add ``rows`` {index: (lb, expr, ub)} as one indexed Constraint named ``name``."""
+    if not rows:
+        return
+    keys = list(rows)
+    m.add_component(name, pyo.Constraint(keys, rule=lambda _m, *i: rows[i if len(i) > 1 else i[0]]))
+
+
+def _output_terms(m, data, f, y) -> list:
+    """The linear terms of f's total output in year y."""
+    if data.facilities[f].makes_cells:
+        return [(1.0, m.prodc[f, k, y]) for k in data.chemistries]
+    return [(1.0, m.prodm[f, y])]
+
+
+def consumption_max(data) -> dict[tuple[str, int], float]:
+    """V[p,y]: the most of product p the cells can use in year y (for cells: the demand).
+
+    ``V[cells,y] = sum_k D[k,y]``; ``V[m,y] = sum_k a[k,m] D[k,y]`` since cells[k,y] <= D[k,y].
+    The balance then gives: total local output of p <= V[p,y] + exp[p,y] (imports >= 0).
+    """
+    D = {(k, y): data.demand_gwh(k, y) for k in data.chemistries for y in data.years}
+    out = {("cells", y): sum(D[k, y] for k in data.chemistries) for y in data.years}
+    for mat in data.materials:
+        for y in data.years:
+            out[mat, y] = 0.0
+    for (k, mat), a in data.intensity.items():
+        for y in data.years:
+            out[mat, y] += a * D[k, y]
+    return out
+
+
+def max_local_output(data) -> dict[tuple[str, int], float]:
+    """U[p,y]: an upper bound on the total local output of p in year y implied by the constraints.
+
+    ``U = V[p,y] + X[p]`` (:func:`consumption_max`) when p's export is capped at X[p] (X = 0 when p
+    is not exportable, and for cells); absent when the export is uncapped.
+    """
+    out = {}
+    for (p, y), v in consumption_max(data).items():
+        if p in data.exports:
+            x = data.exports[p].max_per_year
+            if x is None:
+                continue
+            out[p, y] = v + x
+        else:
+            out[p, y] = v
+    return out
+
+
+# --------------------------------------------------------------------------- implied bounds
+def implied_bounds(m, data) -> None:
+    """Upper bounds implied by the constraints (valid: the feasible set is unchanged).
+
+    * ``unmet[k,y] <= D[k,y]``: the demand row gives ``unmet = D - sum_f prod`` with prod >= 0.
+    * ``prod[f,k,y] <= D[k,y]`` (cells): the same row with unmet >= 0.
+    * ``prod[f,y] <= E[f,y] + s M`` when f can have modules by y, else ``<= E[f,y]``: the capacity
+      row with ``N - (1-r) build <= N <= K <= M``.
+    * ``prod[f,y] <= U[m,y]`` and ``imp[m,o,y] <= U[m,y]`` for material m with a finite
+      :func:`max_local_output` U: local + imports = use + exports, use <= V, exports <= X.
+    """
+    years = data.years
+    if data.settings.allow_unmet_demand:
+        for k in data.chemistries:
+            for y in years:
+                m.unmet[k, y].setub(data.demand_gwh(k, y))
+
+    def cap_max(f, y):
+        fac = data.facilities[f]
+        e = data.existing_capacity(f, y)
+        if fac.can_build and fac.earliest_online_year <= y:
+            e += fac.module_size * fac.max_modules
+        return e
+
+    for f in data.cell_facilities:
+        for y in years:
+            c = cap_max(f, y)
+            for k in data.chemistries:
+                _tighten(m.prodc[f, k, y], min(c, data.demand_gwh(k, y)))
+    U = max_local_output(data)
+    for mat in data.materials:
+        for y in years:
+            if (mat, y) not in U:
+                continue
+            for f in m._local[mat]:
+                _tighten(m.prodm[f, y], U[mat, y])
+            for o in m._routes.get((mat, y), ()):
+                _tighten(m.imp[mat, o, y], U[mat, y])
+    for f in data.material_facilities:
+        for y in years:
+            _tighten(m.prodm[f, y], cap_max(f, y))
+
+
+def _tighten(v, ub: float) -> None:
+    if v.ub is None or ub < v.ub:
+        v.setub(max(0.0, ub))
+
+
+# --------------------------------------------------------------------------- opening
+def open_at_first_build(m, data) -> None:
+    """``open[f,y] <= build[f,y]``: a facility opens in the year its first module comes online.
+
+    Optimum-preserving. Map: if f opens in y0 and its first module comes online in y1, then
+    y1 >= y0 (the opening link needs ``C[f,y1] = 1``); move the opening to y1: the link still holds
+    (no module before y1) and the cost changes by ``opening_cost * (DF[y1] - DF[y0]) <= 0`` since
+    DF is non-increasing (discount_rate >= 0). If f opens but never builds, drop the opening (its
+    cost is > 0). Nothing else depends on the opening year.
+    """
+    rows = {(f, y): (None, _lin([(1.0, m.open[f, y]), (-1.0, m.build[f, y])]), 0.0) for (f, y) in m.OPEN_IDX}
+    _rows(m, "s_open_at_first_build", rows)
+
+
+def open_output(m, data) -> None:
+    """Output needs the facility open (valid): ``prod[f,y] <= E[f,y] + big * C[f,y]``.
+
+    ``big = min(s M, U[p,y] - E[f,y])`` (:func:`max_local_output`). If C = 0 the facility has no
+    module in service (opening link), so its output is at most E; if C = 1 the row reads
+    ``prod <= min(E + s M, U)``, already implied. In the LP relaxation a facility is otherwise
+    opened by N / M only, although its output may need far fewer than M modules.
+    """
+    U = max_local_output(data)
+    rows = {}
+    for f, fac in data.facilities.items():
+        if not fac.has_opening_decision:
+            continue
+        for y in data.years:
+            C = m._C_terms[f, y]
+            if not C:
+                continue
+            e = data.existing_capacity(f, y)
+            big = fac.module_size * fac.max_modules
+            if (fac.product, y) in U:
+                big = min(big, max(0.0, U[fac.product, y] - e))
+            rows[f, y] = (None, _lin(_output_terms(m, data, f, y) + [(-big * c, v) for c, v in C]), e)
+    _rows(m, "s_open_output", rows)
+
+
+# --------------------------------------------------------------------------- symmetry and dominance
+def identical_groups(data) -> list[tuple[str, ...]]:
+    """Groups (2 or more, in data order) of buildable facilities equal in every field but the name.
+
+    Equality is exact (floats compared with ==): near-identical candidates are never grouped.
+    """
+    blank = {name: "" for name in IDENTITY_IGNORES}
+    groups: dict[object, list[str]] = {}
+    for f, fac in data.facilities.items():
+        if fac.can_build and data.build_years(f):
+            groups.setdefault(replace(fac, **blank), []).append(f)
+    return [tuple(g) for g in groups.values() if len(g) > 1]
+
+
+def fill_chains(data, dominance: bool = False) -> list[tuple[str, ...]]:
+    """Chains f_1, f_2, ... of buildable facilities that may be filled in order (:func:`fill_order`).
+
+    Without ``dominance``: the :func:`identical_groups`. With it: facilities equal in every field of
+    ``_TECHNICAL``, sorted by the module cost per year in service ``c = CRF * capex + fixed_om``,
+    then the opening cost, then data order; a chain runs as long as the opening cost does not fall.
+    """
+    if not dominance:
+        return identical_groups(data)
+    order = {f: i for i, f in enumerate(data.facilities)}
+    groups: dict[tuple, list[str]] = {}
+    for f, fac in data.facilities.items():
+        if fac.can_build and data.build_years(f):
+            groups.setdefault(tuple(getattr(fac, k) for k in _TECHNICAL), []).append(f)
+    chains = []
+    for fs in groups.values():
+        if len(fs) < 2:
+            continue
+        fac = data.facilities
+        key = {f: (data.crf(f) * fac[f].capex_usd_per_module + fac[f].fixed_om_usd_per_module_year,
+                   fac[f].opening_cost_usd, order[f]) for f in fs}
+        fs = sorted(fs, key=key.get)
+        chain = [fs[0]]
+        for f in fs[1:]:
+            if key[f][1] >= key[chain[-1]][1]:
+                chain.append(f)
+            else:
+                if len(chain) > 1:
+                    chains.append(tuple(chain))
+                chain = [f]
+        if len(chain) > 1:
+            chains.append(tuple(chain))
+    return chains
+
+
+def fill_order(m, data, dominance: bool = False) -> None:
+    """Fill interchangeable candidates in order: f_i+1 gets modules only once f_i has all of its own.
+
+    For consecutive facilities a, b of a chain (:func:`fill_chains`) and every build year y:
+
+        M * C[b,y] <= K[a,y]      when b has an opening decision: b opens only once a is full
+                                  (with the opening link K[b,y] <= M C[b,y]: "fill a first")
+        K[b,y] <= K[a,y]          otherwise (the convex hull of "K[b,y] > 0 only if K[a,y] = M")
+
+    Optimum-preserving. Map: take the chain's modules in order of vintage (ties in any order) and
+    give the first M to f_1, the next M to f_2, ...; open each facility in the year of its first
+    module (none if it gets none); split each year's output of the chain among its members in
+    proportion to their new capacities. Then
+
+    * the chain's total capacity is the same in every year (same module size, lifetime, ramp-up and
+      existing capacity), no member's capacity is negative, so the output split fits; every member
+      has the same variable cost; each gets at most M modules;
+    * module costs: a module of vintage v costs ``c_f * w(v)``, ``w(v)`` = sum of DF over its years
+      in service, which does not increase with v (DF non-increasing); giving the earliest modules to
+      the facilities with the smallest c (the chain's order) minimises the sum;
+    * opening costs: the j-th member to open opens no earlier than the j-th opening of x (by then x
+      had more than (j-1) M of the chain's modules, hence at least j open members), and the
+      cheapest openings go with the earliest years: no dearer.
+
+    For identical facilities (``dominance=False``) c and the opening cost are equal and this is
+    symmetry breaking plus the opening normalisation of :func:`open_at_first_build`.
+    """
+    K, C = m._K_terms, m._C_terms
+    rows = {}
+    for chain in fill_chains(data, dominance):
+        mm = float(data.facilities[chain[0]].max_modules)
+        for a, b in zip(chain, chain[1:]):
+            for y in data.build_years(a):
+                if C[b, y]:
+                    terms = [(mm * c, v) for c, v in C[b, y]] + [(-c, v) for c, v in K[a, y]]
+                else:
+                    terms = list(K[b, y]) + [(-c, v) for c, v in K[a, y]]
+                rows[a, b, y] = (None, _lin(terms), 0.0)
+    _rows(m, "s_fill_order", rows)
+
+
+# --------------------------------------------------------------------------- rounding cuts
+def _ramp_denominator(r: float) -> int | None:
+    """Smallest q in 1..12 with r q whole (a facility's capacity in units of module_size / q)."""
+    for q in range(1, 13):
+        if abs(r * q - round(r * q)) < 1e-9:
+            return q
+    return None
+
+
+def cover_cuts(m, data) -> None:
+    """Mixed-integer rounding of "output <= capacity" against "output <= what can be used" (valid).
+
+    Take a product p, a year y and a set S of p's facilities whose buildable members share the
+    module size s and first-year ramp-up r (q: the smallest whole number making r q whole), plus
+    every facility of p that cannot build. S's capacity is ``E_S + u Z`` with u = s/q and the whole
+    number ``Z = sum_{f in S} (q N[f,y] - q (1 - r) build[f,y])``; its output X_S is at most
+    ``B + T`` where B is a constant and T >= 0 a variable: either ``B = U[p,y]``, T = 0
+    (:func:`max_local_output`) or ``B = V[p,y]``, ``T = exp[p,y]`` (:func:`consumption_max`). With
+    ``k = floor((B - E_S) / u)`` and ``g = B - E_S - k u`` (0 < g < u):
+
+        X_S <= E_S + k u + g (Z - k) + T
+
+    holds at every whole Z: for Z <= k the right side is >= E_S + u Z (g < u, T >= 0), for
+    Z >= k + 1 it is >= B + T. It is the mixed-integer rounding facet that the LP relaxation
+    otherwise cuts through by building a fraction of a module to cover B exactly. S is each
+    (size, ramp-up) class of p's facilities and, in classes of two or more, each facility alone.
+    """
+    U = max_local_output(data)
+    V = consumption_max(data)
+    rows = {}
+    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
+        fs = data.facilities_making(product)
+        fixed = [f for f in fs if not data.facilities[f].can_build]
+        classes: dict[tuple[float, float], list[str]] = {}
+        for f in fs:
+            fac = data.facilities[f]
+            if fac.can_build and data.build_years(f):
+                classes.setdefault((fac.module_size, fac.ramp_up_first_year), []).append(f)
+        bounds = (("V", V), ("U", U)) if product in data.exports else (("U", U),)
+        for (size, r), members in classes.items():
+            q = _ramp_denominator(r)
+            if q is None:
+                continue
+            subsets = [tuple(members)] + ([(f,) for f in members] if len(members) > 1 else [])
+            for sub in subsets:
+                label = sub[0] if len(sub) == 1 else f"all of size {size:g} ramp-up {r:g}"
+                for which, table in bounds:
+                    for y in data.years:
+                        bound = table.get((product, y))
+                        if bound is None:
+                            continue
+                        row = _cover_row(m, data, product, sub, fixed, q, size / q, r, y, bound, which == "V")
+                        if row is not None:
+                            rows[product, label, which, y] = row
+    _rows(m, "s_cover_cut", rows)
+
+
+def _cover_row(m, data, product, members, fixed, q, unit, r, y, bound, with_export):
+    S = list(members) + fixed
+    e = sum(data.existing_capacity(f, y) for f in S)
+    zmax = sum(q * data.facilities[f].max_modules for f in members if data.build_years(f)[0] <= y)
+    ratio = (bound - e) / unit
+    if ratio < 0 or zmax == 0:
+        return None
+    k = int(ratio + 1e-9)
+    g = bound - e - k * unit
+    if k >= zmax or g < 1e-6 * unit:
+        return None  # the capacity can never exceed the bound, or the bound is a whole number of units
+    z_terms = []
+    for f in members:
+        z_terms += [(q * c, v) for c, v in m._N_terms[f, y]]
+        if (f, y) in m.build and r < 1:
+            z_terms.append((-q * (1.0 - r), m.build[f, y]))
+    if not z_terms:
+        return None
+    terms = [t for f in S for t in _output_terms(m, data, f, y)]
+    terms += [(-g * c, v) for c, v in z_terms]
+    if with_export:
+        terms.append((-1.0, m.exp[product, y]))
+    return (None, _lin(terms), e + k * unit - g * k)
+
+
+# --------------------------------------------------------------------------- integer stocks
+def integer_in_service(m, data) -> None:
+    """``s_n[f,y] = N[f,y]``, integer in [0, M] (valid: N is a sum of integers, N <= K <= M)."""
+    idx = [(f, y) for f in data.facilities for y in data.years if m._N_terms[f, y]]
+    m.s_n = pyo.Var(idx, domain=pyo.NonNegativeIntegers, bounds=lambda _m, f, y: (0, data.facilities[f].max_modules))
+    rows = {(f, y): (0.0, _lin([(1.0, m.s_n[f, y])] + [(-c, v) for c, v in m._N_terms[f, y]]), 0.0) for f, y in idx}
+    _rows(m, "s_n_def", rows)
+
+
+def integer_product_total(m, data) -> None:
+    """``s_np[p,y] = sum_{f making p} N[f,y]``, integer (valid: a sum of integers)."""
+    terms = {}
+    for f, fac in data.facilities.items():
+        for y in data.years:
+            if m._N_terms[f, y]:
+                terms.setdefault((fac.product, y), []).extend(m._N_terms[f, y])
+    m.s_np = pyo.Var(list(terms), domain=pyo.NonNegativeIntegers)
+    rows = {k: (0.0, _lin([(1.0, m.s_np[k])] + [(-c, v) for c, v in t]), 0.0) for k, t in terms.items()}
+    _rows(m, "s_np_def", rows)
+
+
+# --------------------------------------------------------------------------- entry point
+def add(m, data, s: Strengthening) -> None:
+    """Apply the switched-on functions (after the core blocks; the capacity block did the link forms)."""
+    if s.bounds:
+        implied_bounds(m, data)
+    if s.open_at_first_build:
+        open_at_first_build(m, data)
+    if s.symmetry or s.dominance:
+        fill_order(m, data, dominance=s.dominance)
+    if s.cover_cuts:
+        cover_cuts(m, data)
+    if s.open_output:
+        open_output(m, data)
+    if s.integer_in_service:
+        integer_in_service(m, data)
+    if s.integer_product_total:
+        integer_product_total(m, data)
