@@ -167,7 +167,7 @@ def test_each_switch_alone_keeps_the_optimum(tmp_path):
     plain = _solve(data, False)
     off = Strengthening.none()
     for name in ("bounds", "cumulative_link", "open_at_first_build", "symmetry", "dominance", "cover_cuts",
-                 "open_output", "integer_in_service", "integer_product_total", "stock_variables"):
+                 "open_output", "integer_in_service", "integer_product_total", "stock_variables", "integer_stocks"):
         from dataclasses import replace
 
         _assert_same(plain, _solve(data, replace(off, **{name: True})), name)

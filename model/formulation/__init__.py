@@ -33,7 +33,8 @@ def build_model(data: CaseData, *, name: str = "battery_plan",
     m = pyo.ConcreteModel(name=name)
     m._strengthening = s
     costs.init(m, data)
-    capacity.add(m, data, cumulative_link=s.cumulative_link, stock_variables=s.stock_variables)
+    capacity.add(m, data, cumulative_link=s.cumulative_link, stock_variables=s.stock_variables,
+                 integer_stocks=s.integer_stocks)
     for block in BLOCKS[1:]:
         block.add(m, data)
     objective.add(m, data)

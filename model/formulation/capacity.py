@@ -36,7 +36,7 @@ def linear(terms, constant: float = 0.0):
     return LinearExpression(constant=constant, linear_coefs=[c for c, _ in terms], linear_vars=[v for _, v in terms])
 
 
-def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False) -> None:
+def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False, integer_stocks: bool = False) -> None:
     """Declare the capacity block (see the module docstring for the two optional forms)."""
     years = data.years
     facilities = data.facilities
@@ -55,9 +55,9 @@ def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False
     # cumulative builds K, cumulative openings C, modules in service N: lists of (coef, var)
     K, C, N = {}, {}, {}
     if stock_variables:
-        m.s_stock_K = pyo.Var(build_idx, domain=pyo.NonNegativeReals,
+        m.s_stock_K = pyo.Var(build_idx, domain=pyo.NonNegativeIntegers if integer_stocks else pyo.NonNegativeReals,
                               bounds={(f, y): (0, facilities[f].max_modules) for f, y in build_idx})
-        m.s_stock_C = pyo.Var(open_idx, domain=pyo.NonNegativeReals, bounds=(0, 1))
+        m.s_stock_C = pyo.Var(open_idx, domain=pyo.Binary if integer_stocks else pyo.NonNegativeReals, bounds=(0, 1))
         rows_k, rows_c = {}, {}
         for f in facilities:
             prev = None

@@ -55,20 +55,22 @@ class Strengthening:
     cumulative_link: bool = True
     #: cumulative builds and openings as variables defined year by year (sparse rows; same model)
     stock_variables: bool = True
+    #: declare the stock variables integer (K) and binary (C): valid, lets HiGHS branch on them
+    integer_stocks: bool = False
     #: a facility opens in the year its first module comes online: ``open[f,y] <= build[f,y]``
     open_at_first_build: bool = True
     #: fill identical candidates of one product in order (symmetry breaking)
     symmetry: bool = True
     #: also fill candidates that differ only in cost in order, cheaper first (dominance)
-    dominance: bool = False
+    dominance: bool = True
     #: mixed-integer rounding cuts: a product's output against the most that can be used
     cover_cuts: bool = True
     #: output of a facility with an opening decision only once open: ``prod <= E + big * C``
     open_output: bool = True
     #: integer variables for modules in service, ``s_n[f,y] = N[f,y]`` (measured: no gain)
     integer_in_service: bool = False
-    #: integer variables for a product's modules in service, ``s_np[p,y]`` (measured: no gain)
-    integer_product_total: bool = False
+    #: integer variables for a product's modules in service, ``s_np[p,y] = sum_{f makes p} N[f,y]``
+    integer_product_total: bool = True
 
     @classmethod
     def of(cls, strengthen: "bool | Strengthening") -> "Strengthening":
