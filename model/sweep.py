@@ -42,7 +42,6 @@ import os
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -54,6 +53,7 @@ from typing import Any, Callable, Iterable, Sequence
 from . import MODEL_VERSION, __version__
 from . import schema as S
 from .errors import InputError, ModelError, Problem
+from .xlsx_util import atomic_write
 from .workbook import RawSheet, RawWorkbook, normalise
 
 # --------------------------------------------------------------------------- definition schema
@@ -624,36 +624,8 @@ _UMASK = _umask()
 
 
 def atomic_write_bytes(path: Path, write: Callable[[Any], None]) -> Path:
-    """Write through ``write(fileobj)`` to a temp file in the same folder, fsync, then replace."""
-    path = Path(path)
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + path.name + ".", suffix=".tmp")
-    try:
-        try:
-            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
-        except (AttributeError, OSError):  # pragma: no cover - Windows
-            pass
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-    return path
+    """Write through ``write(fileobj)`` atomically (the project's one atomic writer)."""
+    return atomic_write(path, write)
 
 
 def _jsonable(v):
