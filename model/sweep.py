@@ -614,15 +614,6 @@ def _dask_task(raw: RawWorkbook, spec: RunSpec, overrides: Sequence[str]) -> dic
 
 
 # --------------------------------------------------------------------------- the store
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
 def atomic_write_bytes(path: Path, write: Callable[[Any], None]) -> Path:
     """Write through ``write(fileobj)`` atomically (the project's one atomic writer)."""
     return atomic_write(path, write)
