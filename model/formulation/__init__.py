@@ -6,7 +6,9 @@ calls them in order and finally the objective block sums the registered terms. N
 
 Blocks: :mod:`.capacity` (modules, opening, capacity), :mod:`.cells` (cell production, demand,
 unmet), :mod:`.materials` (material production, imports, exports, balances),
-:mod:`.local_content` (rules-of-origin targets), :mod:`.objective` (net present cost).
+:mod:`.local_content` (rules-of-origin targets), :mod:`.objective` (net present cost);
+:mod:`.strengthen` (optional, on by default: same optimum, faster proof; ``strengthen=False`` for
+the plain statement).
 """
 from __future__ import annotations
 
@@ -24,10 +26,12 @@ def build_model(data: CaseData, *, name: str = "battery_plan",
                 strengthen: bool | Strengthening = True) -> pyo.ConcreteModel:
     """Build the core model of formulation.md for ``data``.
 
-    ``strengthen`` (default True) adds the optimum-preserving strengthening of :mod:`.strengthen`
-    (tighter bounds, a stronger opening link, symmetry breaking among identical candidates);
-    ``False`` gives the plain statement; a :class:`Strengthening` picks single switches. The optimal
-    objective is the same either way; only the time to prove it changes.
+    ``strengthen`` (default True) applies the optimum-preserving strengthening of :mod:`.strengthen`
+    (sparse stock variables, implied bounds, a stronger opening link, rounding cuts, integer product
+    totals, symmetry breaking among identical candidates and a cost-dominance order among
+    candidates that differ only in cost); ``False`` gives the plain statement of formulation.md; a
+    :class:`Strengthening` picks single switches. The optimal objective is the same either way (to
+    the MIP gap); only the time to prove it changes (docs/performance.md).
     """
     s = Strengthening.of(strengthen)
     m = pyo.ConcreteModel(name=name)
