@@ -1,4 +1,4 @@
-"""Command line: ``battery-plan [run|validate|template|compare|sweep] ...`` (interface.md).
+"""Command line: ``battery-plan [run|validate|template|compare|sweep|verify] ...`` (interface.md).
 
 Thin by design: parse arguments, call the pipeline, print a short summary, map outcomes to exit
 statuses (0 solved, 1 infeasible/unbounded/no plan, 2 bad input or arguments). Bad input never
@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fresh", action="store_true", help="ignore stored results of an earlier run of this sweep")
     s.add_argument("--definition", type=Path, metavar="FILE.csv",
                    help="sweep definition (.csv or .xlsx, columns of the 'sensitivity' sheet) instead of the case's sheet")
+
+    w = sub.add_parser("verify", help="recheck a results workbook (every constraint and cost) against a case")
+    w.add_argument("workbooks", type=Path, nargs="+", metavar="WORKBOOK",
+                   help="CASE.xlsx RESULTS.xlsx, or RESULTS.xlsx alone (checked against the inputs it carries)")
     return p
 
 
@@ -343,8 +347,18 @@ def cmd_sweep(args) -> int:
     return run_sweep_cli(args)
 
 
+def cmd_verify(args) -> int:
+    from .verify import verify_workbooks
+
+    if len(args.workbooks) > 2:
+        raise InputError("verify takes CASE.xlsx RESULTS.xlsx, or RESULTS.xlsx alone")
+    verdict = verify_workbooks(*args.workbooks)
+    print(verdict.report(args.workbooks[-1].name))
+    return EXIT_OK if verdict.passed else EXIT_NO_PLAN
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "template": cmd_template, "compare": cmd_compare,
-            "sweep": cmd_sweep}
+            "sweep": cmd_sweep, "verify": cmd_verify}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
