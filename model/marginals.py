@@ -22,9 +22,10 @@ So
   must be supplied (an exogenous consumption), i.e. the marginal cost of m (>= 0 unless exports pay).
   It does not raise the local-content base (which counts the cells' use); the cell dual carries
   that effect (a GWh of cells = its materials at their marginal cost + the local-content premium);
-* ``local_content[y]``: ``local value - s_y * value(consumption) >= 0`` -> dual mu >= 0 = NPV USD per
+* ``local_content[y]``: ``local value - s_y * basis >= 0`` -> dual mu >= 0 = NPV USD per
   extra USD of required local value. One percentage point more of target s_y costs
-  ``mu * value(consumption) / 100`` (envelope theorem, value at the LP solution).
+  ``mu * basis / 100`` (envelope theorem, value at the LP solution), where basis is the Version-2
+  bracket ``1e6 * v * cells + sum_{m in M_c} p_m * use`` (v = cell_conversion_value_usd_per_kwh).
 
 Duals are in discounted (NPV) USD because the objective is; ``marginal_usd_per_unit`` divides by
 ``DF[y]`` so a planner reads it in that year's real USD, ``discounted_usd_per_unit`` keeps the NPV.
@@ -37,16 +38,22 @@ Tables
 material, or ``target``), ``marginal_usd_per_unit``, ``unit`` (USD/GWh, USD/<material unit>,
 USD per percentage point), ``discounted_usd_per_unit``.
 
-``make_vs_buy`` (one row per material and year): ``material``, ``year``, ``unit``, ``consumption``,
+``make_vs_buy`` (one row per material and year, then one per chemistry and year with material
+``cells_<chemistry>`` in GWh: local cell making against cell imports): ``material``, ``year``, ``unit``, ``consumption``,
 ``decision`` (make / buy / both / none, from the sourcing table), ``local_quantity``,
 ``import_quantity``, ``export_quantity``, ``cheapest_import_origin``, ``cheapest_import_usd_per_unit``
 (landed cost, routes open that year), ``best_facility`` (buildable facility with the lowest full
 cost), ``local_full_cost_usd_per_unit`` (CRF*capex/module_size + fixed_om/module_size + variable
-cost, at full utilisation; opening cost not included), ``local_variable_cost_usd_per_unit`` (lowest
+cost + inputs, at full utilisation, with the vintage capex of a module coming online that year;
+opening cost not included), ``local_variable_cost_usd_per_unit`` (lowest
 variable cost of any facility making it), ``marginal_cost_usd_per_unit`` (dual / DF),
 ``break_even_import_usd_per_unit`` (the landed import cost above which a new module is cheaper =
 the local full cost), ``break_even_capex_usd_per_module`` (the capex at which a module of the best
-facility matches the cheapest import), ``break_even`` (the same in words).
+facility matches the cheapest import), ``break_even`` (the same in words), ``input_cost_usd_per_unit``
+(what the inputs of one locally made unit cost: the recipe inputs of a material, or the materials of one
+GWh of cells, each at its marginal cost in that year, else its cheapest landed import). For cells,
+``break_even_import_usd_per_unit`` is the cell import price (landed, USD/GWh) above which making the
+cells locally is cheaper.
 """
 from __future__ import annotations
 
@@ -61,7 +68,7 @@ MAKE_VS_BUY_COLUMNS = (
     "material", "year", "unit", "consumption", "decision", "local_quantity", "import_quantity", "export_quantity",
     "cheapest_import_origin", "cheapest_import_usd_per_unit", "best_facility", "local_full_cost_usd_per_unit",
     "local_variable_cost_usd_per_unit", "marginal_cost_usd_per_unit", "break_even_import_usd_per_unit",
-    "break_even_capex_usd_per_module", "break_even",
+    "break_even_capex_usd_per_module", "break_even", "input_cost_usd_per_unit",
 )
 
 #: relative tolerance for "the LP objective equals the MIP objective"
@@ -159,7 +166,8 @@ def _add(results) -> None:
     m = lp.model
     marg = marginal_table(data, m, lp.duals)
     results.tables["marginal_costs"] = marg
-    results.tables["make_vs_buy"] = make_vs_buy_table(data, marg, results.tables.get("sourcing"))
+    results.tables["make_vs_buy"] = make_vs_buy_table(data, marg, results.tables.get("sourcing"),
+                                                      results.tables.get("production"))
     notes = ["Marginal costs are the duals of the LP with the build and opening decisions fixed at this plan: "
              "the cost of one more unit (one more GWh of cell demand, one more unit of a material, one more "
              "percentage point of local-content target) given the modules already in the plan, not the value of "
@@ -172,12 +180,16 @@ def _add(results) -> None:
     results.notes.extend(notes)
 
 
-def _consumption(data, m, y: int) -> dict[str, float]:
+def _local_content_basis(data, m, y: int) -> float:
+    """The right-hand side's bracket of the local-content row (formulation.md, Version 2, 6):
+    ``1e6 * v * sum_k cells[k,y] + sum_{m in M_c} p_m * use[m,y]``, M_c = materials with a positive intensity row."""
     cells = {k: _val(m._cells[k, y]) for k in data.chemistries}
-    out: dict[str, float] = {}
+    v = float(getattr(data.settings, "cell_conversion_value_usd_per_kwh", 0.0) or 0.0)
+    value = 1e6 * v * sum(cells.values())
     for (k, mat), a in data.intensity.items():
-        out[mat] = out.get(mat, 0.0) + a * cells.get(k, 0.0)
-    return out
+        if a > 0:
+            value += data.materials[mat].reference_price_usd_per_unit * a * cells.get(k, 0.0)
+    return value
 
 
 def marginal_table(data, m, duals: dict) -> pd.DataFrame:
@@ -194,9 +206,7 @@ def marginal_table(data, m, duals: dict) -> pd.DataFrame:
                 rows.append((y, "material", mat, d / df, f"USD/{info.unit or 'unit'}", d))
         if y in m.local_content:
             mu = float(duals.get(m.local_content[y], math.nan))
-            use = _consumption(data, m, y)
-            value = sum(info.reference_price_usd_per_unit * use.get(mat, 0.0) for mat, info in data.materials.items())
-            per_point = mu * value / 100.0
+            per_point = mu * _local_content_basis(data, m, y) / 100.0
             rows.append((y, "local_content", "target", per_point / df, "USD per percentage point", per_point))
     out = pd.DataFrame(rows, columns=list(MARGINAL_COLUMNS))
     for c in ("marginal_usd_per_unit", "discounted_usd_per_unit"):  # solver noise such as -0.0 or 1e-12
@@ -208,24 +218,56 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
 
 
-def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None) -> pd.DataFrame:
+def _vintage_capex(data, f: str, y: int) -> float:
+    """capex[f,y] = capex_usd_per_module * (1 + capex_change_per_year) ** (y - base_year) (Version 2, 5)."""
+    fac = data.facilities[f]
+    g = float(getattr(fac, "capex_change_per_year", 0.0) or 0.0)
+    return fac.capex_usd_per_module * (1.0 + g) ** (y - data.settings.base_year)
+
+
+def _cell_landed_usd_per_gwh(data, k: str, o: str, y: int) -> float:
+    """1e6 * ((1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight) (Version 2, 3)."""
+    rt = data.cell_imports[(k, o)]
+    return 1e6 * ((1.0 + rt.tariff_rate) * rt.price_usd_per_kwh
+                  * (1.0 + rt.price_escalation_per_year) ** (y - data.settings.base_year) + rt.freight_usd_per_kwh)
+
+
+def _unit_cost(mat: str, y: int, mc: dict, cheapest: dict) -> float:
+    """What one more unit of an input costs in year y: its marginal cost, else its cheapest landed import."""
+    v = mc.get((mat, y), math.nan)
+    if v is not None and math.isfinite(v):
+        return float(v)
+    return cheapest.get((mat, y), math.nan)
+
+
+def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None,
+                      production: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per material and year, then one per cell chemistry and year (``cells_<chemistry>``, per GWh).
+
+    A local unit's full cost includes its inputs: for a material made by a recipe, the inputs of one
+    unit at their marginal cost (``input_cost_usd_per_unit``); for cells, the materials of one GWh at
+    their marginal cost. Capex is the vintage capex of a module coming online in that year.
+    """
     mc = {(r.item, int(r.year)): r.marginal_usd_per_unit for r in marg[marg.kind == "material"].itertuples()}
+    mc_cells = {(r.item, int(r.year)): r.marginal_usd_per_unit for r in marg[marg.kind == "cells"].itertuples()}
     qty: dict[tuple[str, int, str], float] = {}
     if sourcing is not None and len(sourcing):
         for r in sourcing.itertuples(index=False):
             key = (r.material, int(r.year), r.source_kind)
             qty[key] = qty.get(key, 0.0) + float(r.quantity)
+    recipes = {pm: a for pm, a in dict(getattr(data, "recipes", {}) or {}).items() if a > 0}
+    cell_imports = dict(getattr(data, "cell_imports", {}) or {})
+    cheapest: dict[tuple[str, int], float] = {}
+    for (mm, o) in data.imports:
+        for y in data.import_years(mm, o):
+            c = data.landed_cost(mm, o, y)
+            cheapest[(mm, y)] = min(cheapest.get((mm, y), math.inf), c)
     rows = []
     for mat, info in data.materials.items():
         unit = info.unit or "unit"
+        inputs = [(m, a) for (p, m), a in recipes.items() if p == mat]
         facs = data.facilities_making(mat)
         buildable = [f for f in facs if data.facilities[f].can_build and data.facilities[f].module_size > 0]
-        full = {}
-        for f in buildable:
-            fac = data.facilities[f]
-            full[f] = (data.crf(f) * fac.capex_usd_per_module + fac.fixed_om_usd_per_module_year) / fac.module_size \
-                + fac.variable_cost_usd_per_unit
-        best = min(full, key=full.get) if full else None
         var_cost = min((data.facilities[f].variable_cost_usd_per_unit for f in facs), default=math.nan)
         for y in data.years:
             local = qty.get((mat, y, "local"), 0.0)
@@ -235,18 +277,57 @@ def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None) -
             decision = "both" if local > 0 and imp > 0 else "make" if local > 0 else "buy" if imp > 0 else "none"
             routes = [(data.landed_cost(mat, o, y), o) for (mm, o) in data.imports if mm == mat
                       and y in data.import_years(mat, o)]
-            c_imp, origin = min(routes) if routes else (math.nan, None)
-            c_loc = full[best] if best else math.nan
-            be_capex = math.nan
-            if best and routes:
-                fac = data.facilities[best]
-                crf = data.crf(best)
-                be_capex = ((c_imp - fac.variable_cost_usd_per_unit) * fac.module_size
-                            - fac.fixed_om_usd_per_module_year) / crf if crf > 0 else math.nan
-            text = _break_even_text(data, mat, unit, y, best, c_loc, origin, c_imp, be_capex)
-            rows.append((mat, y, unit, consumption, decision, local, imp, exp, origin, c_imp, best, c_loc, var_cost,
-                         mc.get((mat, y), math.nan), c_loc, be_capex, text))
+            c_inputs = math.fsum(a * _unit_cost(m, y, mc, cheapest) for m, a in inputs) if inputs else 0.0
+            rows.append(_row(data, mat, y, unit, consumption, decision, local, imp, exp, routes, buildable,
+                             var_cost, c_inputs, mc.get((mat, y), math.nan), what=mat))
+    for k in data.chemistries:
+        label = f"cells_{k}"
+        facs = data.cell_facilities
+        buildable = [f for f in facs if data.facilities[f].can_build and data.facilities[f].module_size > 0]
+        var_cost = min((data.facilities[f].variable_cost_usd_per_unit for f in facs), default=math.nan)
+        materials = [(m, a) for (kk, m), a in data.intensity.items() if kk == k and a > 0]
+        made = {}
+        if production is not None and len(production):
+            cp = production[(production["product"] == "cells") & (production["chemistry"] == k)]
+            made = cp.groupby("year")["quantity"].sum().to_dict()
+        for y in data.years:
+            local = float(made.get(y, 0.0))
+            imp = qty.get((label, y, "import"), 0.0)
+            decision = "both" if local > 0 and imp > 0 else "make" if local > 0 else "buy" if imp > 0 else "none"
+            routes = [(_cell_landed_usd_per_gwh(data, kk, o, y), o) for (kk, o), rt in cell_imports.items()
+                      if kk == k and y >= rt.first_year]
+            c_inputs = math.fsum(a * _unit_cost(m, y, mc, cheapest) for m, a in materials)
+            rows.append(_row(data, label, y, "GWh", local + imp, decision, local, imp, 0.0, routes, buildable,
+                             var_cost, c_inputs, mc_cells.get((k, y), math.nan), what=f"{k} cells"))
     return pd.DataFrame(rows, columns=list(MAKE_VS_BUY_COLUMNS))
+
+
+def _row(data, mat, y, unit, consumption, decision, local, imp, exp, routes, buildable, var_cost, c_inputs,
+         marginal, what):
+    full = {}
+    for f in buildable:
+        fac = data.facilities[f]
+        full[f] = (data.crf(f) * _vintage_capex(data, f, y) + fac.fixed_om_usd_per_module_year) / fac.module_size \
+            + fac.variable_cost_usd_per_unit + c_inputs
+    best = min(full, key=full.get) if full else None
+    c_imp, origin = min(routes) if routes else (math.nan, None)
+    c_loc = full[best] if best else math.nan
+    be_capex = math.nan
+    if best and routes:
+        fac = data.facilities[best]
+        crf = data.crf(best)
+        be_capex = ((c_imp - fac.variable_cost_usd_per_unit - c_inputs) * fac.module_size
+                    - fac.fixed_om_usd_per_module_year) / crf if crf > 0 else math.nan
+    text = _break_even_text(data, what, unit, y, best, c_loc, origin, c_imp, be_capex)
+    return (mat, y, unit, consumption, decision, local, imp, exp, origin, c_imp, best, c_loc, var_cost,
+            marginal, c_loc, be_capex, text, c_inputs)
+
+
+def _price(x: float, unit: str) -> str:
+    """``12,345 USD/t``; cells are priced per GWh and also shown per kWh."""
+    if unit == "GWh":
+        return f"{_fmt(x / 1e6)} USD/kWh"
+    return f"{_fmt(x)} USD/{unit}"
 
 
 def _break_even_text(data, mat, unit, y, best, c_loc, origin, c_imp, be_capex) -> str:
@@ -255,21 +336,22 @@ def _break_even_text(data, mat, unit, y, best, c_loc, origin, c_imp, be_capex) -
     if origin is None:
         return f"no import route for {mat} is open in {y}: local production is the only source"
     if best is None:
-        return f"no facility for {mat} can be built: import (cheapest {origin}, {_fmt(c_imp)} USD/{unit} landed)"
+        return f"no facility for {mat} can be built: import (cheapest {origin}, {_price(c_imp, unit)} landed)"
     fac = data.facilities[best]
-    capex = fac.capex_usd_per_module
+    capex = _vintage_capex(data, best, y)
     late = (f"; {best} can run only from {fac.earliest_online_year}" if y < fac.earliest_online_year else "")
+    loc, imp = _price(c_loc, unit), _price(c_imp, unit)
     if c_loc < c_imp:
-        return (f"a new module of {best} at full use ({_fmt(c_loc)} USD/{unit}) is cheaper than importing from "
-                f"{origin} ({_fmt(c_imp)} USD/{unit}); making stops paying if the landed import price falls below "
-                f"{_fmt(c_loc)} USD/{unit} or capex per module rises above {_fmt(be_capex)} USD (now {_fmt(capex)})"
+        return (f"a new module of {best} at full use ({loc}) is cheaper than importing from "
+                f"{origin} ({imp}); making stops paying if the landed import price falls below "
+                f"{loc} or capex per module rises above {_fmt(be_capex)} USD (now {_fmt(capex)})"
                 + late)
     if be_capex <= 0:
-        return (f"importing from {origin} ({_fmt(c_imp)} USD/{unit}) is cheaper than a new module of {best} "
-                f"({_fmt(c_loc)} USD/{unit} at full use); making becomes cheaper when the landed import price exceeds "
-                f"{_fmt(c_loc)} USD/{unit}; no capex makes it pay at today's import price (variable and fixed costs "
+        return (f"importing from {origin} ({imp}) is cheaper than a new module of {best} "
+                f"({loc} at full use); making becomes cheaper when the landed import price exceeds "
+                f"{loc}; no capex makes it pay at today's import price (variable, input and fixed costs "
                 f"alone exceed it)" + late)
-    return (f"importing from {origin} ({_fmt(c_imp)} USD/{unit}) is cheaper than a new module of {best} "
-            f"({_fmt(c_loc)} USD/{unit} at full use); making becomes cheaper when the landed import price exceeds "
-            f"{_fmt(c_loc)} USD/{unit}, or when capex per module falls below {_fmt(be_capex)} USD (now {_fmt(capex)})"
+    return (f"importing from {origin} ({imp}) is cheaper than a new module of {best} "
+            f"({loc} at full use); making becomes cheaper when the landed import price exceeds "
+            f"{loc}, or when capex per module falls below {_fmt(be_capex)} USD (now {_fmt(capex)})"
             + late)
