@@ -183,7 +183,7 @@ def _add(results) -> None:
 def _local_content_basis(data, m, y: int) -> float:
     """The right-hand side's bracket of the local-content row (formulation.md, Version 2, 6):
     ``1e6 * v * sum_k cells[k,y] + sum_{m in M_c} p_m * use[m,y]``, M_c = materials with a positive intensity row."""
-    cells = {k: _val(m._cells[k, y]) for k in data.chemistries}
+    cells = {k: _val(m.shared.cells[k, y]) for k in data.chemistries}
     v = float(getattr(data.settings, "cell_conversion_value_usd_per_kwh", 0.0) or 0.0)
     value = 1e6 * v * sum(cells.values())
     for (k, mat), a in data.intensity.items():
