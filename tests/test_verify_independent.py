@@ -108,11 +108,65 @@ def test_planted_bug_in_data_layer_fails_the_check(monkeypatch, method, bug, cha
     assert words in str(exc.value)
 
 
+# Version 2 methods: planted in a tiny case with the v2 sheets
+def _v2_tiny(t):
+    from cases import add_v2_sheets
+
+    add_v2_sheets(t)
+    t["facilities"][0]["capex_change_per_year"] = -0.05
+    t["facilities"][0]["earliest_online_year"] = 2027  # cells in 2026 can only be imported
+    t["local_content"] = [{"year": 2028, "min_local_value_share": 0.6}]
+
+
+def _cell_landed_tariff_on_freight(self, k, o, y):
+    rt = self.cell_imports[(k, o)]
+    return (1.0 + rt.tariff_rate) * (rt.price_usd_per_kwh * (1.0 + rt.price_escalation_per_year)
+                                     ** (y - self.settings.base_year) + rt.freight_usd_per_kwh)
+
+
+def _cell_import_years_ignore_first(self, k, o):
+    return tuple(self.years)
+
+
+def _capex_off_by_one_year(self, f, v):
+    fac = self.facilities[f]
+    return fac.capex_usd_per_module * (1.0 + fac.capex_change_per_year) ** (v - self.settings.base_year + 1)
+
+
+def _recipe_half(self, p):
+    return tuple((i, 0.5 * a) for (pp, i), a in self.recipes.items() if pp == p and a > 0)
+
+
+PLANTED_V2 = [
+    ("cell_landed_cost_usd_per_kwh", _cell_landed_tariff_on_freight, "cost cell_imports"),
+    ("cell_import_years", _cell_import_years_ignore_first, "before first_year 2027"),
+    ("capex_usd", _capex_off_by_one_year, "cost capex_annualised"),
+    ("recipe_inputs", _recipe_half, "material balance of anode"),
+    ("cell_materials", property(lambda self: ()), "local content target 60.0% in 2028"),
+]
+
+
+@pytest.mark.parametrize("method,bug,words", PLANTED_V2, ids=[p[0] for p in PLANTED_V2])
+def test_planted_bug_in_v2_data_layer_fails_the_check(monkeypatch, method, bug, words):
+    tables = tiny_tables()
+    _v2_tiny(tables)
+    clean = _solve(tables)
+    if "material_use" not in clean.tables:
+        pytest.skip("the version-2 result tables (material_use, imported cells) are not in this build yet")
+    verify(clean)
+    monkeypatch.setattr(CaseData, method, bug)
+    buggy = _solve(tables)
+    assert not math.isclose(buggy.solve.objective, clean.solve.objective, rel_tol=1e-9)
+    with pytest.raises(ModelError, match="independent check failed") as exc:
+        verify(buggy)
+    assert words in str(exc.value)
+
+
 def test_every_derived_method_of_the_data_layer_is_planted():
     """A new derived method of CaseData needs a planted-bug case here (or a reason in this list)."""
     structural = {"facilities_making", "cell_facilities", "material_facilities"}  # name lists, not figures
     methods = {n for n, v in vars(CaseData).items() if not n.startswith("_") and (callable(v) or isinstance(v, property))}
-    assert methods - structural - {p[0] for p in PLANTED} == set()
+    assert methods - structural - {p[0] for p in PLANTED + PLANTED_V2} == set()
 
 
 def _derived_names() -> tuple[set[str], set[str]]:
@@ -306,3 +360,157 @@ def test_cli_verify_bad_input_exits_2(solved, tmp_path, capsys):
     assert main(["verify", str(bad)]) == 2
     assert "costs" in capsys.readouterr().err
     assert main(["verify", str(case), str(out), str(out)]) == 2
+
+
+# --------------------------------------------------------------------------- Version 2, by hand
+def _v2_case(**change):
+    """One year (2026, base_year 2025), recipes, cell imports, a committed build, falling capex, a conversion value."""
+    from model.data import CellImportRoute, Facility, ImportRoute, Material, Settings
+
+    def fac(name, product, **kw):
+        base = dict(facility=name, product=product, site="", existing_capacity=0.0, existing_from_year=2026,
+                    module_size=0.0, max_modules=0, earliest_online_year=2026, lead_time_years=0, lifetime_years=25,
+                    capex_usd_per_module=0.0, fixed_om_usd_per_module_year=0.0, existing_fixed_om_usd_per_year=0.0,
+                    variable_cost_usd_per_unit=0.0, opening_cost_usd=0.0, ramp_up_first_year=1.0,
+                    capex_change_per_year=0.0)
+        base.update(kw)
+        return Facility(**base)
+
+    parts = dict(
+        settings=Settings(start_year=2026, end_year=2026, base_year=2025, discount_rate=0.08,
+                          cell_conversion_value_usd_per_kwh=change.pop("conversion", 10.0)),
+        years=(2026,), chemistries=("LFP",),
+        materials={"cathode_LFP": Material("cathode_LFP", "t", 12_000.0), "pCAM": Material("pCAM", "t", 5_000.0)},
+        vehicles={2026: 20_000.0}, kwh_per_vehicle={2026: 50.0}, share={("LFP", 2026): 1.0},
+        intensity={("LFP", "cathode_LFP"): 2000.0},
+        facilities={"cell_plant": fac("cell_plant", "cells", module_size=2.0, max_modules=1, lead_time_years=1,
+                                      lifetime_years=20, capex_usd_per_module=150e6, fixed_om_usd_per_module_year=3e6,
+                                      variable_cost_usd_per_unit=2e6, ramp_up_first_year=0.5,
+                                      capex_change_per_year=change.pop("capex_change", -0.05)),
+                    "cathode_plant": fac("cathode_plant", "cathode_LFP", existing_capacity=1000.0,
+                                         existing_fixed_om_usd_per_year=0.5e6, variable_cost_usd_per_unit=8000.0)},
+        imports={("pCAM", "China"): ImportRoute("pCAM", "China", 4000.0, 0.0, 100.0, 0.0, None, 2026),
+                 ("cathode_LFP", "China"): ImportRoute("cathode_LFP", "China", 11_000.0, 0.0, 300.0, 0.1, None, 2026)},
+        exports={}, local_content_target={2026: change.pop("target", 0.5)},
+        recipes={("cathode_LFP", "pCAM"): 0.9},
+        cell_imports={("LFP", "China"): CellImportRoute("LFP", "China", 90.0, -0.02, 5.0, 0.1,
+                                                        change.pop("cell_max", 0.5), change.pop("cell_first", 2026))},
+        committed_builds={("cell_plant", 2026): change.pop("committed", 1)},
+    )
+    assert not change
+    return CaseData(**parts)
+
+
+def _v2_tables():
+    """A feasible plan of _v2_case, costed by hand (the recheck judges feasibility and costs, not optimality):
+    1 GWh of demand = 0.7 GWh made (the committed module: 2 GWh at a 0.5 first-year ramp) + 0.3 GWh imported;
+    cathode 1,400 t = 1,000 t local + 400 t imported; pCAM 0.9 * 1,000 t imported for the local cathode."""
+    import pandas as pd
+
+    df = 1 / 1.08
+    crf = 0.08 / (1 - 1.08 ** -20)
+    capex_2026 = 150e6 * 0.95  # vintage capex, one year after base_year
+    und = {"capex_annualised": crf * capex_2026, "fixed_om": 3e6, "existing_fixed_om": 0.5e6,
+           "variable_production": 2e6 * 0.7 + 8000 * 1000, "imports": 400 * (1.1 * 11_000 + 300) + 900 * 4100,
+           "cell_imports": 1e6 * (1.1 * 90 * 0.98 + 5) * 0.3, "export_revenue": 0.0, "unmet_penalty": 0.0,
+           "opening": 0.0}
+    t = {
+        "build_schedule": pd.DataFrame(
+            [("cell_plant", "cells", 2026, 1, 1, 1.0, 0, 1, capex_2026),
+             ("cathode_plant", "cathode_LFP", 2026, 0, 0, 1000.0, 0, 0, None)],
+            columns=["facility", "product", "year", "modules_built", "modules_in_service", "capacity", "opened",
+                     "committed_modules", "capex_usd_per_module"]),
+        "production": pd.DataFrame([("cell_plant", "cells", "LFP", 2026, 0.7, 0.7),
+                                    ("cathode_plant", "cathode_LFP", None, 2026, 1000.0, 1.0)],
+                                   columns=["facility", "product", "chemistry", "year", "quantity", "utilisation"]),
+        "sourcing": pd.DataFrame([("cathode_LFP", 2026, "local", "cathode_plant", 1000.0),
+                                  ("cathode_LFP", 2026, "import", "China", 400.0),
+                                  ("pCAM", 2026, "import", "China", 900.0),
+                                  ("cells_LFP", 2026, "import", "China", 0.3)],
+                                 columns=["material", "year", "source_kind", "source", "quantity"]),
+        "material_use": pd.DataFrame([("cathode_LFP", 2026, "cells", "LFP", 1400.0),
+                                      ("pCAM", 2026, "recipe", "cathode_LFP", 900.0)],
+                                     columns=["material", "year", "use_kind", "consumer", "quantity"]),
+        "demand": pd.DataFrame([("LFP", 2026, 1.0, 1.0, 0.0, 0.7, 0.3)],
+                               columns=["chemistry", "year", "demand_gwh", "met_gwh", "unmet_gwh", "local_gwh",
+                                        "imported_gwh"]),
+        "costs": pd.DataFrame([(2026, c, v, v * df) for c, v in und.items()],
+                              columns=["year", "category", "undiscounted_usd", "discounted_usd"]),
+        "capex_cashflow": pd.DataFrame([("cell_plant", 2025, capex_2026)], columns=["facility", "year", "capex_usd"]),
+        "local_content": pd.DataFrame([(2026, (7e6 + 12e6) / 23.8e6, 0.5, 7e6, 12e6, 23.8e6)],
+                                      columns=["year", "local_value_share", "target", "conversion_value_usd",
+                                               "material_value_usd", "basis_value_usd"]),
+    }
+    return t, sum(und.values()) * df
+
+
+def test_v2_hand_plan_passes():
+    t, npc = _v2_tables()
+    v = recheck(_v2_case(), t, npc)
+    assert v.passed, v.violations
+    assert v.net_present_cost_usd == pytest.approx(npc, rel=1e-12)
+
+
+def _edit(table, where, column, value):
+    def f(t):
+        d = t[table]
+        mask = pd_mask(d, where)
+        d.loc[mask, column] = value
+    return f
+
+
+def pd_mask(d, where):
+    mask = None
+    for k, v in where.items():
+        m = d[k] == v
+        mask = m if mask is None else mask & m
+    return mask
+
+
+def _drop(table, where):
+    def f(t):
+        t[table] = t[table][~pd_mask(t[table], where)]
+    return f
+
+
+V2_BREAKS = [
+    ("committed", dict(committed=2), None, "committed build of cell_plant in 2026"),
+    ("cell import limit", dict(cell_max=0.2), None, "cell import limit of LFP from China in 2026"),
+    ("cell import first year", dict(cell_first=2027), None, "import of LFP cells from China in 2026 before first_year 2027"),
+    ("no learning", dict(capex_change=0.0), None, "vintage capex per module of cell_plant in 2026"),
+    ("no conversion value", dict(conversion=0.0), None, "local value share in 2026"),
+    ("target", dict(target=0.9), None, "local content target 90.0% in 2026"),
+    ("recipe use", {}, _edit("material_use", {"material": "pCAM"}, "quantity", 800.0),
+     "material_use: pCAM used by the recipe of cathode_LFP in 2026"),
+    ("recipe input missing", {}, _drop("sourcing", {"material": "pCAM"}), "material balance of pCAM in 2026"),
+    ("cell imports uncosted", {}, _edit("costs", {"category": "cell_imports"}, "undiscounted_usd", 0.0),
+     "cost cell_imports in 2026"),
+    ("imported cells dropped", {}, _drop("sourcing", {"material": "cells_LFP"}), "cell demand balance of LFP in 2026"),
+    ("capex cash flow at base capex", {}, _edit("capex_cashflow", {"facility": "cell_plant"}, "capex_usd", 150e6),
+     "capex cash flow of cell_plant in 2025"),
+]
+
+
+@pytest.mark.parametrize("case_change,edit,words", [b[1:] for b in V2_BREAKS], ids=[b[0] for b in V2_BREAKS])
+def test_v2_hand_plan_breaks_are_named(case_change, edit, words):
+    t, npc = _v2_tables()
+    if edit:
+        edit(t)
+    v = recheck(_v2_case(**case_change), t, npc)
+    assert not v.passed
+    assert any(words in x for x in v.violations), v.violations
+
+
+def test_v2_export_beyond_local_production():
+    import pandas as pd
+
+    from model.data import ExportOption
+
+    t, _ = _v2_tables()
+    case = dataclasses.replace(_v2_case(), exports={"cathode_LFP": ExportOption("cathode_LFP", 20_000.0, None)})
+    # export 1,100 t while making 1,000: import 1,100 more to keep the balance
+    s = t["sourcing"]
+    s.loc[(s.material == "cathode_LFP") & (s.source_kind == "import"), "quantity"] = 1500.0
+    t["sourcing"] = pd.concat([s, pd.DataFrame([("cathode_LFP", 2026, "export", "export", 1100.0)], columns=s.columns)])
+    v = recheck(case, t, None)
+    assert any("export of cathode_LFP in 2026 exceeds local production: 1100 > 1000" in x for x in v.violations)
