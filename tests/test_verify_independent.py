@@ -512,3 +512,64 @@ def test_v2_export_beyond_local_production():
     t["sourcing"] = pd.concat([s, pd.DataFrame([("cathode_LFP", 2026, "export", "export", 1100.0)], columns=s.columns)])
     v = recheck(case, t, None)
     assert any("export of cathode_LFP in 2026 exceeds local production: 1100 > 1000" in x for x in v.violations)
+
+
+@pytest.fixture(scope="module")
+def solved_v2(tmp_path_factory):
+    d = tmp_path_factory.mktemp("verify_cli_v2")
+    t = tiny_tables()
+    _v2_tiny(t)
+    case = write_case(d / "v2.xlsx", t)
+    out = d / "v2_results.xlsx"
+    assert main(["run", str(case), "-o", str(out), "--no-figures", "-q"]) == 0
+    return case, out
+
+
+def test_cli_verify_v2_results(solved_v2, tmp_path, capsys):
+    import openpyxl
+
+    case, out = solved_v2
+    assert main(["verify", str(case), str(out)]) == 0
+    assert main(["verify", str(out)]) == 0
+    capsys.readouterr()
+    wb = openpyxl.load_workbook(out, read_only=True)
+    try:
+        assert "material_use" in wb.sheetnames
+        kinds = {r[2] for r in wb["material_use"].iter_rows(min_row=2, values_only=True)}
+        cells_rows = [r for r in wb["sourcing"].iter_rows(min_row=2, values_only=True) if str(r[0]).startswith("cells_")]
+    finally:
+        wb.close()
+    assert kinds == {"cells", "recipe"} and cells_rows  # the plan uses a recipe and imports cells
+
+    def edit(wb):
+        ws = wb["material_use"]
+        for row in ws.iter_rows(min_row=2):
+            if row[2].value == "recipe":
+                row[4].value = row[4].value * 2
+                return
+
+    bad = _edited(out, tmp_path / "bad_use.xlsx", edit)
+    assert main(["verify", str(case), str(bad)]) == 1
+    assert "material_use: anode used by the recipe of cathode_LFP" in capsys.readouterr().out
+
+    def over_limit(wb):
+        _cell(wb["sourcing"], "quantity", material="cells_LFP", year=2026).value = 1e3
+
+    bad = _edited(out, tmp_path / "bad_cells.xlsx", over_limit)
+    assert main(["verify", str(bad)]) == 1
+    text = capsys.readouterr().out
+    assert "cells met of LFP in 2026" in text and "cost cell_imports in 2026" in text
+
+
+def test_cli_verify_results_without_a_plan_is_bad_input(tmp_path, capsys):
+    t = tiny_tables()
+    t["settings"]["allow_unmet_demand"] = False
+    t["facilities"][0]["max_modules"] = 0  # no cells can be made: infeasible
+    case = write_case(tmp_path / "inf.xlsx", t)
+    out = tmp_path / "inf_results.xlsx"
+    assert main(["run", str(case), "-o", str(out), "--no-figures", "-q"]) == 1
+    capsys.readouterr()
+    if not out.exists():
+        pytest.skip("no results workbook is written for an infeasible case")
+    assert main(["verify", str(out)]) == 2
+    assert "no plan to check" in capsys.readouterr().err
