@@ -573,3 +573,24 @@ def test_cli_verify_results_without_a_plan_is_bad_input(tmp_path, capsys):
         pytest.skip("no results workbook is written for an infeasible case")
     assert main(["verify", str(out)]) == 2
     assert "no plan to check" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", range(0, 24, 3))
+def test_random_v2_plans_pass_and_a_moved_unit_fails(seed):
+    """Random v2 cases (two-tier recipes, cell imports, committed builds, vintage capex, conversion value):
+    the solved plan passes the recheck; moving one unit of one sourcing row makes it fail."""
+    from test_strengthening_v2 import random_v2_tables
+
+    res = solve_case(build_case(raw_workbook(random_v2_tables(seed))), check=False)
+    if not res.solve.has_solution:
+        pytest.skip(f"seed {seed}: {res.solve.status}")
+    verify(res)
+    t = {k: v.copy() for k, v in res.tables.items()}
+    s = t["sourcing"]
+    i = s.index[s.quantity == s.quantity.max()][0]
+    s.loc[i, "quantity"] += 1.0
+    v = recheck(res.case, t, res.solve.objective)
+    assert not v.passed
+    mat, y = s.loc[i, "material"], int(s.loc[i, "year"])
+    assert any(f"{mat}" in x and f"{y}" in x for x in v.violations) or any(
+        f"of {mat[len('cells_'):]} in {y}" in x for x in v.violations), v.violations
