@@ -259,7 +259,11 @@ class _Figures:
 
 # --------------------------------------------------------------------------- the recheck
 def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = None) -> Verdict:
-    """Recheck the plan in ``tables`` against the case ``data``; never raises for a bad plan."""
+    """Recheck the plan in ``tables`` against the case ``data``; never raises for a bad plan.
+
+    Rows are named by facility, material, chemistry and year; where a row itself is at fault its
+    number is given as in the results workbook (header on row 1, so the first record is row 2).
+    """
     fg = _Figures(data)
     ck = Check()
     years = fg.years
@@ -277,7 +281,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
                 ck.checked += 1
                 if not math.isfinite(_num(v)):
                     key = ", ".join(_text(df[c].iloc[i]) for c in df.columns[:3] if c != col)
-                    ck.violations.append(f"{name} row {i + 1} ({key}): {col} is {v!r}, not a finite number")
+                    ck.violations.append(f"{name} row {i + 2} ({key}): {col} is {v!r}, not a finite number")
 
     def year_of(y, where: str) -> int | None:
         yy = _year(y)
@@ -294,7 +298,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     has_open = "opened" in b.columns
     for i, row in enumerate(b.itertuples(index=False)):
         r = dict(zip(b.columns, row))
-        f, y = _text(r["facility"]), year_of(r["year"], f"build_schedule row {i + 1}")
+        f, y = _text(r["facility"]), year_of(r["year"], f"build_schedule row {i + 2}")
         if y is None:
             continue
         if f not in fg.facilities:
@@ -364,7 +368,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     cells: dict[tuple[str, int], float] = defaultdict(float)  # locally made cells
     for i, row in enumerate(p.itertuples(index=False)):
         r = dict(zip(p.columns, row))
-        f, y = _text(r["facility"]), year_of(r["year"], f"production row {i + 1}")
+        f, y = _text(r["facility"]), year_of(r["year"], f"production row {i + 2}")
         if y is None:
             continue
         q = _num(r["quantity"])
@@ -409,7 +413,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     for i, row in enumerate(s.itertuples(index=False)):
         r = dict(zip(s.columns, row))
         mat, kind, src = _text(r["material"]), _text(r["source_kind"]), _text(r["source"])
-        y = year_of(r["year"], f"sourcing row {i + 1}")
+        y = year_of(r["year"], f"sourcing row {i + 2}")
         if y is None:
             continue
         q = _num(r["quantity"])
@@ -475,7 +479,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     seen = set()
     for i, row in enumerate(d.itertuples(index=False)):
         r = dict(zip(d.columns, row))
-        k, y = _text(r["chemistry"]), year_of(r["year"], f"demand row {i + 1}")
+        k, y = _text(r["chemistry"]), year_of(r["year"], f"demand row {i + 2}")
         if y is None:
             continue
         if k not in fg.chemistries:
@@ -535,7 +539,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
         reported: dict[tuple[str, int, str, str], float] = defaultdict(float)
         for i, row in enumerate(mu.itertuples(index=False)):
             r = dict(zip(mu.columns, row))
-            y = year_of(r["year"], f"material_use row {i + 1}")
+            y = year_of(r["year"], f"material_use row {i + 2}")
             q = _num(r["quantity"])
             if y is None or not math.isfinite(q):
                 continue
@@ -558,7 +562,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     lc_rows: dict[int, dict] = {}
     for i, row in enumerate(lct.itertuples(index=False)):
         r = dict(zip(lct.columns, row))
-        y = year_of(r["year"], f"local_content row {i + 1}")
+        y = year_of(r["year"], f"local_content row {i + 2}")
         if y is not None:
             if y in lc_rows:
                 ck.fail(f"local_content: year {y} appears twice")
@@ -621,7 +625,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     in_table = set()
     for i, row in enumerate(c.itertuples(index=False)):
         r = dict(zip(c.columns, row))
-        y, cat = year_of(r["year"], f"costs row {i + 1}"), _text(r["category"])
+        y, cat = year_of(r["year"], f"costs row {i + 2}"), _text(r["category"])
         if y is None:
             continue
         if cat not in CATEGORIES:
