@@ -759,7 +759,8 @@ def build_case(raw: RawWorkbook) -> CaseData:
             warnings.append(f"recipe input '{i}' of '{p}' has no facility and no import route: local plants making "
                             f"'{p}' cannot run ({', '.join(f for f, fac in facilities.items() if fac.product == p)})")
     if not any(fac.makes_cells for fac in facilities.values()):
-        warnings.append("no facility makes cells: all cell demand will be unmet")
+        warnings.append("no facility makes cells: all cell demand will be unmet" if not cell_imports else
+                        "no facility makes cells: cell demand can only be met by the routes of sheet 'cell_imports'")
 
     return CaseData(
         settings=settings,
