@@ -42,6 +42,7 @@ class Settings:
     unmet_penalty_usd_per_kwh: float = 1000.0
     mip_rel_gap: float = 1e-4
     time_limit_s: float = 600.0
+    cell_conversion_value_usd_per_kwh: float = 0.0  # version 2: local value added per kWh of local cells
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Facility:
     variable_cost_usd_per_unit: float
     opening_cost_usd: float
     ramp_up_first_year: float
+    capex_change_per_year: float = 0.0  # version 2: capex of a module online in v scales by (1+c)**(v-base_year)
 
     @property
     def makes_cells(self) -> bool:
@@ -103,6 +105,24 @@ class ExportOption:
 
 
 @dataclass(frozen=True)
+class CellImportRoute:
+    """Version 2: cells of one chemistry bought from one origin (GWh; prices per kWh)."""
+
+    chemistry: str
+    origin: str
+    price_usd_per_kwh: float
+    price_escalation_per_year: float
+    freight_usd_per_kwh: float
+    tariff_rate: float
+    max_gwh_per_year: float | None
+    first_year: int
+
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
 class CaseData:
     """A whole case, validated. Mappings are read-only; derived quantities are methods."""
 
@@ -118,6 +138,10 @@ class CaseData:
     imports: Mapping[tuple[str, str], ImportRoute]  # (material, origin)
     exports: Mapping[str, ExportOption]
     local_content_target: Mapping[int, float]  # year -> min local value share (years with a target)
+    # version 2 (formulation.md "Version 2"); empty when the optional sheets are absent
+    recipes: Mapping[tuple[str, str], float] = field(default_factory=_empty)  # (product, input) -> input units per unit of product
+    cell_imports: Mapping[tuple[str, str], CellImportRoute] = field(default_factory=_empty)  # (chemistry, origin)
+    committed_builds: Mapping[tuple[str, int], int] = field(default_factory=_empty)  # (facility, year) -> modules committed
     raw: RawWorkbook | None = field(default=None, compare=False, repr=False)
     warnings: tuple[str, ...] = ()
 
@@ -141,6 +165,33 @@ class CaseData:
         rt = self.imports[(m, o)]
         return ((1.0 + rt.tariff_rate) * rt.price_usd_per_unit
                 * (1.0 + rt.price_escalation_per_year) ** (y - self.settings.base_year) + rt.freight_usd_per_unit)
+
+    def cell_landed_cost_usd_per_kwh(self, k: str, o: str, y: int) -> float:
+        """(1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight, USD/kWh (version 2)."""
+        rt = self.cell_imports[(k, o)]
+        return ((1.0 + rt.tariff_rate) * rt.price_usd_per_kwh
+                * (1.0 + rt.price_escalation_per_year) ** (y - self.settings.base_year) + rt.freight_usd_per_kwh)
+
+    def cell_import_years(self, k: str, o: str) -> tuple[int, ...]:
+        first = self.cell_imports[(k, o)].first_year
+        return tuple(y for y in self.years if y >= first)
+
+    def capex_usd(self, f: str, v: int) -> float:
+        """capex[f,v] = capex_usd_per_module * (1 + capex_change_per_year) ** (v - base_year) (version 2)."""
+        fac = self.facilities[f]
+        if fac.capex_change_per_year == 0:
+            return fac.capex_usd_per_module
+        return fac.capex_usd_per_module * (1.0 + fac.capex_change_per_year) ** (v - self.settings.base_year)
+
+    def recipe_inputs(self, p: str) -> tuple[tuple[str, float], ...]:
+        """``(input, amount_per_unit)`` of product p's recipe rows with a positive amount."""
+        return tuple((i, a) for (pp, i), a in self.recipes.items() if pp == p and a > 0)
+
+    @property
+    def cell_materials(self) -> tuple[str, ...]:
+        """M_c: materials with an intensity row of positive amount (the cells' direct materials)."""
+        mc = {mat for (k, mat), a in self.intensity.items() if a > 0}
+        return tuple(mat for mat in self.materials if mat in mc)
 
     def existing_capacity(self, f: str, y: int) -> float:
         fac = self.facilities[f]
@@ -690,6 +741,10 @@ def build_case(raw: RawWorkbook) -> CaseData:
         if not outside("local_content", r, rec["year"]) and rec["min_local_value_share"] > 0:
             targets[rec["year"]] = rec["min_local_value_share"]
 
+    # version 2: recipes, cell imports, committed builds
+    recipes, cell_imports, committed = _version2(tables, keyrows, problems, sheet_name, usable, names_certain,
+                                                 known_material, chems, check_chems, facilities, start, years)
+
     if problems or settings is None:
         raise InputError(problems)
 
@@ -715,9 +770,134 @@ def build_case(raw: RawWorkbook) -> CaseData:
         imports=_ro(imports),
         exports=_ro(exports),
         local_content_target=_ro(targets),
+        recipes=_ro(recipes),
+        cell_imports=_ro(cell_imports),
+        committed_builds=_ro(committed),
         raw=raw,
         warnings=tuple(warnings),
     )
+
+
+def _version2(tables, keyrows, problems, sheet_name, usable, names_certain, known_material, chems, check_chems,
+              facilities, start, years):
+    """Records and cross-sheet rules of the version-2 sheets (workbook.md "Version 2 sheets").
+
+    * recipes: product a known material made by some facility, input a known material, and no
+      cycle among the rows with a positive amount (a cycle is reported once, naming it and its rows);
+    * cell_imports: the chemistry appears in chemistry_mix;
+    * committed_builds: a known facility that can build, a year in the horizon and >= its
+      earliest_online_year, and at most max_modules committed in total.
+    """
+    fac_sheet = sheet_name("facilities")
+    fac_clean = usable("facilities") and not any(p.sheet == fac_sheet for p in problems)
+    made = {fac.product for fac in facilities.values()}
+
+    # recipes
+    recipes: dict[tuple[str, str], float] = {}
+    edge_row: dict[tuple[str, str], int] = {}
+    rsheet = sheet_name("recipes")
+    for r, rec in tables["recipes"]:
+        p, i = rec["product"], rec["input"]
+        ok = known_material("recipes", r, "product", p)
+        ok = known_material("recipes", r, "input", i) and ok
+        if ok and p not in made and fac_clean:
+            problems.append(Problem(rsheet, r, "product",
+                                    f"no facility makes '{p}': a recipe gives the inputs of a material made locally; "
+                                    f"add a facility with product '{p}' or remove the row"))
+            ok = False
+        if ok:
+            recipes[(p, i)] = rec["amount_per_unit"]
+            if rec["amount_per_unit"] > 0:
+                edge_row[(p, i)] = r
+    for cycle in _cycles(edge_row):
+        rows = [edge_row[(a, b)] for a, b in zip(cycle, cycle[1:])]
+        problems.append(Problem(rsheet, rows[0], "input",
+                                "cycle " + " -> ".join(cycle) + f" (rows {_rows_text(rows)}): a material may not "
+                                "need itself, directly or through other materials; remove or zero one of these rows"))
+
+    # cell imports
+    cell_imports: dict[tuple[str, str], CellImportRoute] = {}
+    for r, rec in tables["cell_imports"]:
+        if rec["chemistry"] not in chems:
+            if check_chems:
+                hint = _close(rec["chemistry"], chems)
+                problems.append(Problem(sheet_name("cell_imports"), r, "chemistry",
+                                        f"unknown chemistry '{rec['chemistry']}'" + (f" (did you mean '{hint}'?)" if hint else "")
+                                        + "; it must appear in sheet 'chemistry_mix'"))
+            continue
+        rec = _defaults(S.CELL_IMPORTS, rec, start)
+        cell_imports[(rec["chemistry"], rec["origin"])] = CellImportRoute(**rec)
+
+    # committed builds
+    committed: dict[tuple[str, int], int] = {}
+    csheet = sheet_name("committed_builds")
+    fac_names = [rec["facility"] for _, rec in keyrows["facilities"] if "facility" in rec]
+    check_fac = names_certain("facilities", "facility")
+    rows_of: dict[str, list[int]] = {}
+    for r, rec in tables["committed_builds"]:
+        f, y, n = rec["facility"], rec["year"], rec["modules"]
+        if f not in fac_names:
+            if check_fac:
+                hint = _close(f, fac_names)
+                problems.append(Problem(csheet, r, "facility", f"unknown facility '{f}'"
+                                        + (f" (did you mean '{hint}'?)" if hint else "")
+                                        + "; it must be listed in sheet 'facilities'"))
+            continue
+        fac = facilities.get(f)
+        if fac is None:
+            continue  # the facility's own row has a problem, reported there
+        if not fac.can_build:
+            problems.append(Problem(csheet, r, "facility", f"facility '{f}' cannot build modules (max_modules is 0); "
+                                    "give it max_modules >= the committed modules"))
+            continue
+        if years and y not in years:
+            problems.append(Problem(csheet, r, "year", f"year {y} is outside the horizon {years[0]}-{years[-1]}; "
+                                    "a committed build must come online within the horizon"))
+            continue
+        if y < fac.earliest_online_year:
+            problems.append(Problem(csheet, r, "year", f"year {y} is before the earliest_online_year "
+                                    f"{fac.earliest_online_year} of facility '{f}'"))
+            continue
+        committed[(f, y)] = n
+        rows_of.setdefault(f, []).append(r)
+    for f, rows in rows_of.items():
+        total = sum(n for (ff, _), n in committed.items() if ff == f)
+        mm = facilities[f].max_modules
+        if total > mm:
+            problems.append(Problem(csheet, rows[-1], "modules",
+                                    f"{total} modules committed for facility '{f}' (rows {_rows_text(rows)}) but its "
+                                    f"max_modules is {mm}"))
+    return recipes, cell_imports, committed
+
+
+def _cycles(edges) -> list[list[str]]:
+    """Each elementary cycle found by depth-first search over ``{(a, b): ...}`` (a needs b), once,
+    as ``[a, b, ..., a]`` starting at its smallest name."""
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    found: dict[tuple[str, ...], list[str]] = {}
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+
+    def visit(a: str) -> None:
+        state[a] = 1
+        stack.append(a)
+        for b in succ.get(a, ()):
+            if state.get(b) == 1:
+                cyc = stack[stack.index(b):]
+                i = cyc.index(min(cyc))
+                cyc = cyc[i:] + cyc[:i]
+                found.setdefault(tuple(cyc), cyc + [cyc[0]])
+            elif b not in state:
+                visit(b)
+        stack.pop()
+        state[a] = 2
+
+    for a in sorted(succ):
+        if a not in state:
+            visit(a)
+    return list(found.values())
 
 
 def load_case(path) -> CaseData:

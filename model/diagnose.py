@@ -340,7 +340,7 @@ def _elastic_rows(m, data) -> list[tuple]:
         for k, s in short.items():
             rows.append((y, "cell_demand", k, demand[k], demand[k] - s, s, "GWh", text))
     # ---- materials
-    cells = {(k, y): _val(m._cells[k, y]) for k in data.chemistries for y in data.years}
+    cells = {(k, y): _val(m.shared.cells[k, y]) for k in data.chemistries for y in data.years}
     for mat in data.materials:
         unit = _unit(data, mat)
         for y in data.years:

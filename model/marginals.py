@@ -173,7 +173,7 @@ def _add(results) -> None:
 
 
 def _consumption(data, m, y: int) -> dict[str, float]:
-    cells = {k: _val(m._cells[k, y]) for k in data.chemistries}
+    cells = {k: _val(m.shared.cells[k, y]) for k in data.chemistries}
     out: dict[str, float] = {}
     for (k, mat), a in data.intensity.items():
         out[mat] = out.get(mat, 0.0) + a * cells.get(k, 0.0)

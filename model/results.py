@@ -161,9 +161,9 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
 def cost_values(m) -> dict[tuple[str, int], float]:
     """Undiscounted USD by (category, year) from the model's cost ledger, at the reported values."""
     out: dict[tuple[str, int], float] = {}
-    for key, terms in m._cost_terms.items():
+    for key, terms in m.shared.cost_terms.items():
         out[key] = sum(c * _v(v) for c, v in terms)
-    for key, amount in m._cost_constants.items():
+    for key, amount in m.shared.cost_constants.items():
         out[key] = out.get(key, 0.0) + amount
     return out
 

@@ -90,6 +90,8 @@ SETTINGS = Sheet(
                doc="Penalty per kWh of cell demand not met."),
         Column("mip_rel_gap", "float", default=1e-4, ge=0, lt=1, doc="HiGHS relative MIP gap."),
         Column("time_limit_s", "float", default=600.0, gt=0, unit="s", doc="HiGHS time limit."),
+        Column("cell_conversion_value_usd_per_kwh", "float", default=0.0, ge=0, unit="USD/kWh",
+               doc="Local value added per kWh of cells made locally, counted in local content (version 2)."),
     ),
 )
 
@@ -159,6 +161,9 @@ FACILITIES = Sheet(
         Column("variable_cost_usd_per_unit", "float", default=0.0, ge=0, unit="USD/unit", doc="Cost per unit made (per GWh for cells)."),
         Column("opening_cost_usd", "float", default=0.0, ge=0, unit="USD", doc="One-off cost when the first module opens."),
         Column("ramp_up_first_year", "float", default=1.0, gt=0, le=1, unit="fraction", doc="Share of a module's size available in its first year."),
+        Column("capex_change_per_year", "float", default=0.0, gt=-1, unit="1/yr",
+               doc="Yearly change of capex per module by year online, from base_year (e.g. -0.03 for a 3 %/yr "
+                   "learning rate)."),
     ),
 )
 
@@ -202,9 +207,57 @@ LOCAL_CONTENT = Sheet(
     ),
 )
 
-#: Every input sheet of the core schema, in workbook order.
+# --------------------------------------------------------------------------- version 2 sheets
+RECIPES = Sheet(
+    "recipes",
+    key=("product", "input"),
+    required=False,
+    doc="Multi-tier bill of materials (optional sheet): inputs consumed per unit of a material made "
+        "locally; imported units bring their inputs with them. No cycles.",
+    columns=(
+        Column("product", "text", required=True, doc="Material made by a facility (e.g. cathode_NMC)."),
+        Column("input", "text", required=True, doc="Material consumed (e.g. pCAM_NMC); must be in materials."),
+        Column("amount_per_unit", "float", required=True, ge=0, unit="input unit/product unit",
+               doc="Input units per unit of product made locally."),
+    ),
+)
+
+CELL_IMPORTS = Sheet(
+    "cell_imports",
+    key=("chemistry", "origin"),
+    required=False,
+    doc="Imported cells (optional sheet): GWh of a chemistry from an origin, counted against demand but "
+        "not as local cells.",
+    columns=(
+        Column("chemistry", "text", required=True, doc="Chemistry (must be in chemistry_mix)."),
+        Column("origin", "text", required=True, doc="Origin country or supplier."),
+        Column("price_usd_per_kwh", "float", required=True, ge=0, unit="USD/kWh", doc="Cell price in base_year."),
+        Column("price_escalation_per_year", "float", default=0.0, gt=-1, unit="1/yr", doc="Yearly price change (real)."),
+        Column("freight_usd_per_kwh", "float", default=0.0, ge=0, unit="USD/kWh", doc="Freight per kWh."),
+        Column("tariff_rate", "float", default=0.0, ge=0, unit="fraction", doc="Import duty on the price."),
+        Column("max_gwh_per_year", "float", default=None, ge=0, unit="GWh/yr", doc="Most per year; blank = no limit."),
+        Column("first_year", default_from="start_year", doc="First year the route is open.", **YEAR),
+    ),
+)
+
+COMMITTED_BUILDS = Sheet(
+    "committed_builds",
+    key=("facility", "year"),
+    required=False,
+    doc="Projects decided or under way (optional sheet): at least this many modules of the facility come "
+        "online in the year; they count against max_modules and pay capex like any module.",
+    columns=(
+        Column("facility", "text", required=True, doc="Facility (must be able to build: max_modules > 0)."),
+        Column("year", required=True, doc="Year the modules come online (in the horizon, >= earliest_online_year).",
+               **YEAR),
+        Column("modules", "int", required=True, ge=1, unit="modules", doc="Modules committed for that year."),
+    ),
+)
+
+#: Every input sheet of the schema (core, then version 2), in workbook order.
 SHEETS: tuple[Sheet, ...] = (
     SETTINGS, DEMAND, CHEMISTRY_MIX, MATERIALS, INTENSITY, FACILITIES, IMPORTS, EXPORTS, LOCAL_CONTENT,
+    RECIPES, CELL_IMPORTS, COMMITTED_BUILDS,
 )
 SHEETS_BY_NAME = {s.name: s for s in SHEETS}
 

@@ -202,6 +202,10 @@ _REFERENCES = {
     ("imports", "material"): ("materials", "material"),
     ("exports", "material"): ("materials", "material"),
     ("facilities", "product"): ("materials", "material"),
+    ("recipes", "product"): ("materials", "material"),
+    ("recipes", "input"): ("materials", "material"),
+    ("cell_imports", "chemistry"): ("chemistry_mix", "chemistry"),
+    ("committed_builds", "facility"): ("facilities", "facility"),
 }
 
 
@@ -209,7 +213,7 @@ def _column_validation(sheet: S.Sheet, col: S.Column):
     ref = _REFERENCES.get((sheet.name, col.name))
     if ref is not None:
         src_sheet, src_col = ref
-        if col.name == "product":
+        if (sheet.name, col.name) == ("facilities", "product"):
             # A list cannot mix a literal with a range: the drop-down offers the materials and
             # 'cells' is accepted with a warning (the validator still checks every product).
             return _list_validation(

@@ -96,6 +96,20 @@ _TINY: dict[str, Any] = {
 }
 
 
+def add_v2_sheets(t: dict[str, Any]) -> dict[str, Any]:
+    """Add valid rows of the version-2 sheets (recipes, cell_imports, committed_builds) to ``t`` in
+    place, keeping any already there; for validation tests (the committed build changes the plan)."""
+    t.setdefault("recipes", [{"product": "cathode_LFP", "input": "anode", "amount_per_unit": 0.1}])
+    t.setdefault("cell_imports", [
+        {"chemistry": "LFP", "origin": "China", "price_usd_per_kwh": 70, "price_escalation_per_year": -0.02,
+         "freight_usd_per_kwh": 3, "tariff_rate": 0.1, "max_gwh_per_year": None, "first_year": None},
+        {"chemistry": "NMC", "origin": "Korea", "price_usd_per_kwh": 95, "price_escalation_per_year": 0.0,
+         "freight_usd_per_kwh": 4, "tariff_rate": 0.0, "max_gwh_per_year": 2.0, "first_year": 2027},
+    ])
+    t.setdefault("committed_builds", [{"facility": "cathode_plant", "year": 2027, "modules": 1}])
+    return t
+
+
 def raw_workbook(tables: dict[str, Any] | None = None):
     """The :class:`model.workbook.RawWorkbook` that reading ``write_case(tables)`` would give, without a
     file: header on row 1, records from row 2, text trimmed, blank text as None. For fast tests

@@ -172,18 +172,14 @@ def test_import_limit_and_late_route(tmp_path):
 
 
 # --------------------------------------------------------------------------- (4) unbounded
-def test_unbounded_export_arbitrage(tmp_path):
-    res, t = explained(tmp_path, years=(2026,), intensity=[CATHODE_USE], facilities=[GIGA], imports=[CHINA],
-                       exports=[{"material": "cathode", "price_usd_per_unit": 9000}], allow_unmet_demand=True)
-    assert res.solve.status == "unbounded"
-    u = rows(t, "unbounded")
-    assert u.item.tolist() == ["cathode from China"]
-    assert u.required[0] == pytest.approx(9000.0)
-    assert u.achievable[0] == pytest.approx(5017.5)
-    assert u.shortfall[0] == pytest.approx(3982.5)
-    text = u.explanation[0]
-    assert "cathode" in text and "China" in text and "max_per_year" in text
-    assert text in res.notes
+def test_export_arbitrage_is_no_longer_unbounded(tmp_path):
+    # Version 2 correction (exports <= local output): the import-and-re-export arbitrage that made
+    # this case unbounded in the core is gone; with no local plant nothing is exported.
+    res = solve(tmp_path, years=(2026,), intensity=[CATHODE_USE], facilities=[GIGA], imports=[CHINA],
+                exports=[{"material": "cathode", "price_usd_per_unit": 9000}], allow_unmet_demand=True)
+    assert res.solve.status == "optimal"
+    explain(res)  # does nothing for a solved case
+    assert "unbounded" not in res.tables.get("infeasibility", {"item": []})
 
 
 def test_limited_export_is_not_unbounded(tmp_path):

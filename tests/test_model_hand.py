@@ -197,10 +197,15 @@ def test_infeasible_when_unmet_not_allowed(tmp_path):
     assert not res.solve.has_solution
 
 
-def test_unbounded_when_export_arbitrage_has_no_limit(tmp_path):
+def test_no_export_arbitrage_without_local_plant(tmp_path):
+    # Version 2 correction (exp <= local output): the core was unbounded here (import at 5,017.5,
+    # export at 9,000 without limit); with no local cathode plant nothing can be exported.
     res = case(tmp_path, intensity=CATHODE_USE, facilities=[GIGA], imports=[CHINA],
                exports=[{"material": "cathode", "price_usd_per_unit": 9000}])
-    assert res.solve.status == "unbounded"
+    assert res.solve.status == "optimal"
+    assert res.solve.objective == pytest.approx(40_000 * (1.025 * 4700 + 200), rel=REL)
+    s = res.tables["sourcing"]
+    assert s[s.source_kind == "export"].empty
 
 
 def test_crf_with_discounting(tmp_path):

@@ -13,7 +13,7 @@ import math
 import openpyxl
 import pytest
 
-from cases import END, START, tiny_tables, write_case
+from cases import END, START, add_v2_sheets, tiny_tables, write_case
 from model import schema as S
 from model.data import CaseData, _Bad, build_case, coerce, load_case
 from model.errors import InputError, Problem
@@ -21,6 +21,7 @@ from model.workbook import RawSheet, RawWorkbook
 
 SETTINGS_ROW = {k: i for i, k in enumerate(tiny_tables()["settings"], start=2)}
 TABLE_SHEETS = [s for s in S.SHEETS if s.layout == "table"]
+V2_SHEETS = ("recipes", "cell_imports", "committed_builds")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -59,6 +60,8 @@ def assert_at(p: Problem, sheet: str, row: int | None, column: str | None, *frag
 
 def setter(sheet: str, i: int, column: str, value):
     def change(t):
+        if sheet in V2_SHEETS:
+            add_v2_sheets(t)
         if sheet == "settings":
             t["settings"][column] = value
         else:
@@ -94,7 +97,7 @@ def test_missing_required_sheet(make_case, sheet):
 
 @pytest.mark.parametrize("sheet", [s.name for s in S.SHEETS if not s.required])
 def test_optional_sheet_may_be_missing(make_case, sheet):
-    case = loads(make_case, lambda t: t.pop(sheet))
+    case = loads(make_case, lambda t: t.pop(sheet, None))  # version-2 sheets are not in the tiny case
     assert case.exports if sheet != "exports" else not case.exports
     assert case.local_content_target if sheet != "local_content" else not case.local_content_target
 
@@ -107,6 +110,7 @@ def test_misspelt_sheet_is_named_in_the_message(make_case):
 @pytest.mark.parametrize("sheet,column", [(s.name, c.name) for s in TABLE_SHEETS for c in s.columns if c.required])
 def test_missing_required_column(make_case, sheet, column):
     def change(t):
+        add_v2_sheets(t)
         for rec in t[sheet]:
             rec.pop(column)
     probs = problems_of(make_case, change)
@@ -237,6 +241,7 @@ SETTING_BOUNDS = [
     ("start_year", 1800, "in [1900, 2500]"),
     ("end_year", 3000, "in [1900, 2500]"),
     ("base_year", 1899, "in [1900, 2500]"),
+    ("cell_conversion_value_usd_per_kwh", -1, ">= 0"),
 ]
 
 
@@ -281,6 +286,16 @@ TABLE_BOUNDS = [
     ("local_content", 0, "min_local_value_share", 2, "in [0, 1]"),
     ("local_content", 0, "min_local_value_share", -0.1, "in [0, 1]"),
     ("local_content", 0, "year", 3000, "in [1900, 2500]"),
+    ("facilities", 0, "capex_change_per_year", -1, "> -1"),
+    ("recipes", 0, "amount_per_unit", -0.5, ">= 0"),
+    ("cell_imports", 0, "price_usd_per_kwh", -1, ">= 0"),
+    ("cell_imports", 0, "price_escalation_per_year", -1, "> -1"),
+    ("cell_imports", 0, "freight_usd_per_kwh", -1, ">= 0"),
+    ("cell_imports", 0, "tariff_rate", -0.1, ">= 0"),
+    ("cell_imports", 1, "max_gwh_per_year", -1, ">= 0"),
+    ("cell_imports", 1, "first_year", 1800, "in [1900, 2500]"),
+    ("committed_builds", 0, "year", 1800, "in [1900, 2500]"),
+    ("committed_builds", 0, "modules", 0, ">= 1"),
 ]
 
 
@@ -366,6 +381,8 @@ def _dup(sheet, i=0, change=None):
     def mutate(t):
         if sheet == "settings":
             return None
+        if sheet in V2_SHEETS:
+            add_v2_sheets(t)
         rec = dict(t[sheet][i])
         if change:
             rec.update(change)
@@ -382,12 +399,15 @@ DUPLICATES = [
     ("imports", "material,origin", {"price_usd_per_unit": 1}, "cathode_LFP, China"),
     ("exports", "material", {"price_usd_per_unit": 1}, "cathode_LFP"),
     ("local_content", "year", {"min_local_value_share": 0.2}, "2028"),
+    ("recipes", "product,input", {"amount_per_unit": 0.2}, "cathode_LFP, anode"),
+    ("cell_imports", "chemistry,origin", {"price_usd_per_kwh": 1}, "LFP, China"),
+    ("committed_builds", "facility,year", {"modules": 1}, "cathode_plant, 2027"),
 ]
 
 
 @pytest.mark.parametrize("sheet,column,change,key", DUPLICATES, ids=[d[0] for d in DUPLICATES])
 def test_duplicate_key(make_case, sheet, column, change, key):
-    n = len(tiny_tables()[sheet])
+    n = len(add_v2_sheets(tiny_tables())[sheet])
     p = one_problem(make_case, _dup(sheet, 0, change))
     assert_at(p, sheet, n + 2, column, "duplicate key", key, "first on row 2")
 

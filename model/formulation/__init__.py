@@ -3,9 +3,11 @@
 Each block module has ``add(m, data)`` that declares its variables and constraints on the
 ConcreteModel ``m`` and registers its cost terms with :func:`costs.add_cost`. ``build_model``
 calls them in order and finally the objective block sums the registered terms. No file I/O here.
+Blocks talk only through ``m.shared`` (:class:`.shared.Shared`, documented field by field).
 
-Blocks: :mod:`.capacity` (modules, opening, capacity), :mod:`.cells` (cell production, demand,
-unmet), :mod:`.materials` (material production, imports, exports, balances),
+Blocks: :mod:`.capacity` (modules, opening, capacity, committed builds, vintage capex),
+:mod:`.cell_imports` (imported cells), :mod:`.cells` (cell production, demand, unmet),
+:mod:`.materials` (material production, imports, exports, recipes, balances),
 :mod:`.local_content` (rules-of-origin targets), :mod:`.objective` (net present cost);
 :mod:`.strengthen` (optional, on by default: same optimum, faster proof; ``strengthen=False`` for
 the plain statement).
@@ -15,11 +17,12 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..data import CaseData
-from . import capacity, cells, costs, local_content, materials, objective, strengthen as _strengthen
+from . import capacity, cell_imports, cells, local_content, materials, objective, strengthen as _strengthen
+from .shared import Shared
 from .strengthen import Strengthening
 
 #: Blocks in build order; each is a module with ``add(m, data)``.
-BLOCKS = (capacity, cells, materials, local_content)
+BLOCKS = (capacity, cell_imports, cells, materials, local_content)
 
 
 def build_model(data: CaseData, *, name: str = "battery_plan",
@@ -35,8 +38,7 @@ def build_model(data: CaseData, *, name: str = "battery_plan",
     """
     s = Strengthening.of(strengthen)
     m = pyo.ConcreteModel(name=name)
-    m._strengthening = s
-    costs.init(m, data)
+    m.shared = Shared(data=data, strengthening=s)
     capacity.add(m, data, cumulative_link=s.cumulative_link, stock_variables=s.stock_variables,
                  integer_stocks=s.integer_stocks)
     for block in BLOCKS[1:]:

@@ -7,6 +7,11 @@ Expressions
     N[f,y]   = sum(build[f,y'] for y' <= y and y - y' < lifetime_years[f])
     cap[f,y] = existing[f,y] + module_size[f] * (N[f,y] - (1 - ramp_up_first_year[f]) * build[f,y])
 
+Version 2: ``committed_build[f,y]``: ``build[f,y] >= modules`` for each committed_builds row; the
+capex of a module is that of its vintage, ``capex[f,v] = capex_usd_per_module * (1 +
+capex_change_per_year) ** (v - base_year)``, charged ``CRF[f] * capex[f,v]`` in every horizon year
+it is in service (registered on ``build[f,v]`` directly, so it does not depend on the form of N).
+
 Two optional forms (switched by :mod:`.strengthen`, off in the plain statement):
 
 * ``cumulative_link``: the opening link on cumulative builds ``K[f,y] = sum_{y'<=y} build[f,y']``,
@@ -18,14 +23,15 @@ Two optional forms (switched by :mod:`.strengthen`, off in the plain statement):
   three entries instead of up to |Y|, so the LP relaxation is much sparser.
 
 The block keeps, for the other blocks and the strengthening, the linear terms of K, C and N as
-lists of ``(coefficient, variable)`` in ``m._K_terms``, ``m._C_terms``, ``m._N_terms`` (keyed by
-(f, y); empty when zero), and the expressions ``m._N`` and ``m._cap`` read by the results.
+lists of ``(coefficient, variable)`` in ``m.shared.K_terms``, ``C_terms``, ``N_terms`` (keyed by
+(f, y); empty when zero), and the expressions ``m.shared.N`` and ``m.shared.cap``.
 """
 from __future__ import annotations
 
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from ..data import CaseData
 from .costs import add_constant, add_cost
 
 
@@ -36,7 +42,8 @@ def linear(terms, constant: float = 0.0):
     return LinearExpression(constant=constant, linear_coefs=[c for c, _ in terms], linear_vars=[v for _, v in terms])
 
 
-def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False, integer_stocks: bool = False) -> None:
+def add(m: pyo.ConcreteModel, data: CaseData, *, cumulative_link: bool = False, stock_variables: bool = False,
+        integer_stocks: bool = False) -> None:
     """Declare the capacity block (see the module docstring for the two optional forms)."""
     years = data.years
     facilities = data.facilities
@@ -95,23 +102,22 @@ def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False
                     c_run = c_run + [(1.0, o[f, y])]
                 C[f, y] = c_run
                 N[f, y] = [(1.0, b[f, v]) for v in bys if v <= y and y - v < life]
-    m._K_terms, m._C_terms, m._N_terms = K, C, N
+    sh = m.shared
+    sh.K_terms, sh.C_terms, sh.N_terms = K, C, N
 
     # N[f,y] and cap[f,y] as plain dicts of linear expressions (cheaper than Expression components)
-    m._N = {}
-    m._cap = {}
     for f, fac in facilities.items():
         for y in years:
             nt = N[f, y]
-            m._N[f, y] = linear(nt)
+            sh.N[f, y] = linear(nt)
             e = data.existing_capacity(f, y)
             if nt:
                 terms = [(fac.module_size * c, v) for c, v in nt]
                 if (f, y) in b and fac.ramp_up_first_year < 1:
                     terms.append((-fac.module_size * (1.0 - fac.ramp_up_first_year), b[f, y]))
-                m._cap[f, y] = linear(terms, e)
+                sh.cap[f, y] = linear(terms, e)
             else:
-                m._cap[f, y] = e
+                sh.cap[f, y] = e
 
     builds_of = [f for f in facilities if bys_of[f]]
     m.module_limit = pyo.Constraint(builds_of, rule=module_limit_rule)
@@ -125,13 +131,22 @@ def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False
             lhs = K[f, y] if cumulative_link else N[f, y]
             link[f, y] = (None, linear(list(lhs) + [(-mm * c, v) for c, v in C[f, y]]), 0.0)
     m.open_before_modules = pyo.Constraint(list(link), rule=lambda _m, f, y: link[f, y])
+    committed = [(f, y) for (f, y) in data.committed_builds if (f, y) in b]
+    m.COMMITTED_IDX = pyo.Set(initialize=committed, dimen=2, ordered=True)
+    m.committed_build = pyo.Constraint(m.COMMITTED_IDX, rule=committed_build_rule)
 
-    # cost terms: annualised capex and fixed O&M per module in service; existing fixed O&M (constant)
+    # cost terms: annualised vintage capex on each build, fixed O&M per module in service;
+    # existing fixed O&M (constant)
     for f, fac in facilities.items():
         crf = data.crf(f) if fac.can_build else 0.0
+        life = fac.lifetime_years
+        for v in bys_of[f]:
+            capex = crf * data.capex_usd(f, v)
+            for y in years:
+                if v <= y and y - v < life:
+                    add_cost(m, "capex_annualised", y, capex, b[f, v])
         for y in years:
             for c, v in N[f, y]:
-                add_cost(m, "capex_annualised", y, c * crf * fac.capex_usd_per_module, v)
                 add_cost(m, "fixed_om", y, c * fac.fixed_om_usd_per_module_year, v)
             add_constant(m, "existing_fixed_om", y, data.existing_fixed_om(f, y))
         if fac.has_opening_decision:
@@ -139,23 +154,17 @@ def add(m, data, *, cumulative_link: bool = False, stock_variables: bool = False
                 add_cost(m, "opening", y, fac.opening_cost_usd, o[f, y])
 
 
-def module_limit_rule(m, f):
+def module_limit_rule(m: pyo.ConcreteModel, f: str):
     """sum_y build[f,y] <= max_modules[f]"""
-    data = m._data
+    data = m.shared.data
     return linear([(1.0, m.build[f, y]) for y in data.build_years(f)]) <= data.facilities[f].max_modules
 
 
-def open_once_rule(m, f):
+def open_once_rule(m: pyo.ConcreteModel, f: str):
     """sum_y open[f,y] <= 1"""
-    return linear([(1.0, m.open[f, y]) for y in m._data.build_years(f)]) <= 1
+    return linear([(1.0, m.open[f, y]) for y in m.shared.data.build_years(f)]) <= 1
 
 
-def open_before_modules_rule(m, f, y):
-    """N[f,y] <= max_modules[f] * sum(open[f,y'] for y' <= y)
-
-    (Built from ``m._N_terms`` in :func:`add`; with ``cumulative_link`` the left side is
-    ``K[f,y] = sum(build[f,y'] for y' <= y)`` instead, a valid and stronger row.)
-    """
-    data = m._data
-    C = m._C_terms[f, y]
-    return linear(list(m._N_terms[f, y]) + [(-data.facilities[f].max_modules * c, v) for c, v in C]) <= 0
+def committed_build_rule(m: pyo.ConcreteModel, f: str, y: int):
+    """build[f,y] >= modules[f,y] (version 2, committed_builds)"""
+    return m.build[f, y] >= m.shared.data.committed_builds[f, y]

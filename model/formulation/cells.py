@@ -3,15 +3,19 @@
 Variables
     prodc[f,k,y] >= 0   GWh of chemistry k made by cell facility f
     unmet[k,y]   >= 0   GWh of demand not met (fixed to 0 when allow_unmet_demand is false)
+
+Demand (version 2: imported cells ``cimp`` of :mod:`.cell_imports` count too):
+    sum_{f in F_cells} prod[f,k,y] + sum_o cimp[k,o,y] + unmet[k,y] = D[k,y]
 """
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from ..data import CaseData
 from .costs import add_cost
 
 
-def add(m, data) -> None:
+def add(m: pyo.ConcreteModel, data: CaseData) -> None:
     F = data.cell_facilities
     K = data.chemistries
     m.CELL_F = pyo.Set(initialize=F, ordered=True)
@@ -22,8 +26,8 @@ def add(m, data) -> None:
 
     m.cell_capacity = pyo.Constraint(m.CELL_F, m.Y, rule=cell_capacity_rule)
     m.cell_demand = pyo.Constraint(m.K, m.Y, rule=cell_demand_rule)
-    # cells[k,y], used by the material balances and local content
-    m._cells = {(k, y): sum(m.prodc[f, k, y] for f in F) if F else 0 for k in K for y in data.years}
+    # cells[k,y] (locally made), used by the material balances and local content
+    m.shared.cells.update({(k, y): sum(m.prodc[f, k, y] for f in F) if F else 0 for k in K for y in data.years})
 
     penalty = data.settings.unmet_penalty_usd_per_kwh * 1e6  # USD per GWh
     for f in F:
@@ -36,11 +40,12 @@ def add(m, data) -> None:
             add_cost(m, "unmet_penalty", y, penalty, m.unmet[k, y])
 
 
-def cell_capacity_rule(m, f, y):
+def cell_capacity_rule(m: pyo.ConcreteModel, f: str, y: int):
     """sum_k prod[f,k,y] <= cap[f,y]"""
-    return sum(m.prodc[f, k, y] for k in m.K) <= m._cap[f, y]
+    return sum(m.prodc[f, k, y] for k in m.K) <= m.shared.cap[f, y]
 
 
-def cell_demand_rule(m, k, y):
-    """sum_{f in F_cells} prod[f,k,y] + unmet[k,y] = D[k,y]"""
-    return sum(m.prodc[f, k, y] for f in m.CELL_F) + m.unmet[k, y] == m._data.demand_gwh(k, y)
+def cell_demand_rule(m: pyo.ConcreteModel, k: str, y: int):
+    """sum_{f in F_cells} prod[f,k,y] + sum_o cimp[k,o,y] + unmet[k,y] = D[k,y]"""
+    imported = [m.cimp[k, o, y] for o in m.shared.cell_routes.get((k, y), ())]
+    return sum(m.prodc[f, k, y] for f in m.CELL_F) + sum(imported) + m.unmet[k, y] == m.shared.data.demand_gwh(k, y)

@@ -18,8 +18,23 @@ is one of three kinds:
 Rows and variables added here are named ``s_...`` so that an IIS, an LP file or a reader can tell
 them from the core rows. Notation: ``K[f,y]`` cumulative builds ``sum_{y'<=y} build[f,y']``,
 ``C[f,y]`` cumulative openings, ``N[f,y]`` modules in service, ``E[f,y]`` existing capacity,
-``M`` = max_modules, ``s`` = module_size, ``r`` = ramp_up_first_year (terms in ``m._K_terms`` etc.
-from :mod:`.capacity`).
+``M`` = max_modules, ``s`` = module_size, ``r`` = ramp_up_first_year (terms in ``m.shared.K_terms``
+etc. from :mod:`.capacity`).
+
+Version 2 (formulation.md "Version 2") keeps every switch valid:
+
+* imported cells ``cimp >= 0`` only lower the local cells a demand needs: every row here bounds
+  local output *from above* by what can be used (``cells <= D`` still holds), none derives a
+  capacity *from* demand, so all stay valid;
+* recipes add local use of their inputs: :func:`consumption_max` adds ``sum_p r[p,m] Lmax[p,y]``
+  (the most of p that can be made locally), so the bounds and cover cuts built on it stay valid;
+* ``exp <= local`` only shrinks the feasible set of the core rows the bounds are derived from;
+* committed builds: a facility with a committed row is left out of the symmetry / dominance
+  chains (reassigning its modules could break ``build >= committed``); moving an opening to the
+  first module's year (``open_at_first_build``) does not move any build;
+* vintage capex: ``capex_change_per_year`` is compared like every other field (identical groups
+  compare whole records; dominance requires it equal and, when it is not 0, capex, fixed O&M and
+  opening cost each non-decreasing along a chain, see :func:`fill_chains`).
 
 Assumption of ``symmetry`` and ``dominance``: the model reads a facility only through its record
 (:class:`model.data.Facility`). An extension that reads a facility by name or by site must add what
@@ -42,7 +57,7 @@ IDENTITY_IGNORES: tuple[str, ...] = ("facility", "site")
 #: except the compared costs (capex, fixed O&M per module, opening cost).
 _TECHNICAL = ("product", "existing_capacity", "existing_from_year", "module_size", "max_modules",
               "earliest_online_year", "lifetime_years", "existing_fixed_om_usd_per_year",
-              "variable_cost_usd_per_unit", "ramp_up_first_year")
+              "variable_cost_usd_per_unit", "ramp_up_first_year", "capex_change_per_year")
 
 
 @dataclass(frozen=True)
@@ -108,10 +123,14 @@ def _output_terms(m, data, f, y) -> list:
 
 
 def consumption_max(data) -> dict[tuple[str, int], float]:
-    """V[p,y]: the most of product p the cells can use in year y (for cells: the demand).
+    """V[p,y]: the most of product p the cells and the local recipes can use in year y (cells: the demand).
 
-    ``V[cells,y] = sum_k D[k,y]``; ``V[m,y] = sum_k a[k,m] D[k,y]`` since cells[k,y] <= D[k,y].
-    The balance then gives: total local output of p <= V[p,y] + exp[p,y] (imports >= 0).
+    ``V[cells,y] = sum_k D[k,y]``; ``V[m,y] = sum_k a[k,m] D[k,y] + sum_p r[p,m] Lmax[p,y]`` since
+    the local cells[k,y] <= D[k,y] (imported cells and unmet demand are >= 0) and local[p,y] <=
+    ``Lmax[p,y] = min(V[p,y] + X[p], sum_{f makes p} E[f,y] + s_f M_f)`` (X[p] the export cap,
+    infinite when uncapped; the capacity sum counts modules only once they can be online).
+    Products come before their inputs (recipes are acyclic). The balance then gives: total local
+    output of p <= V[p,y] + exp[p,y] (imports >= 0).
     """
     D = {(k, y): data.demand_gwh(k, y) for k in data.chemistries for y in data.years}
     out = {("cells", y): sum(D[k, y] for k in data.chemistries) for y in data.years}
@@ -121,7 +140,47 @@ def consumption_max(data) -> dict[tuple[str, int], float]:
     for (k, mat), a in data.intensity.items():
         for y in data.years:
             out[mat, y] += a * D[k, y]
+    for p in _products_first(data):
+        inputs = data.recipe_inputs(p)
+        if not inputs:
+            continue
+        for y in data.years:
+            lmax = sum(_cap_max(data, f, y) for f in data.facilities_making(p))
+            if p not in data.exports:
+                lmax = min(lmax, out[p, y])
+            elif data.exports[p].max_per_year is not None:
+                lmax = min(lmax, out[p, y] + data.exports[p].max_per_year)
+            for i, a in inputs:
+                out[i, y] += a * lmax
     return out
+
+
+def _products_first(data) -> list[str]:
+    """Materials ordered so that every recipe product comes before its inputs (recipes are acyclic)."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(mat: str) -> None:  # post-order on "is an input of"
+        if mat in seen:
+            return
+        seen.add(mat)
+        for (p, i), a in data.recipes.items():
+            if i == mat and a > 0:
+                visit(p)
+        order.append(mat)
+
+    for mat in data.materials:
+        visit(mat)
+    return order
+
+
+def _cap_max(data, f: str, y: int) -> float:
+    """The most capacity f can have in year y: existing + every module, once modules can be online."""
+    fac = data.facilities[f]
+    e = data.existing_capacity(f, y)
+    if fac.can_build and fac.earliest_online_year <= y:
+        e += fac.module_size * fac.max_modules
+    return e
 
 
 def max_local_output(data) -> dict[tuple[str, int], float]:
@@ -160,11 +219,7 @@ def implied_bounds(m, data) -> None:
                 m.unmet[k, y].setub(data.demand_gwh(k, y))
 
     def cap_max(f, y):
-        fac = data.facilities[f]
-        e = data.existing_capacity(f, y)
-        if fac.can_build and fac.earliest_online_year <= y:
-            e += fac.module_size * fac.max_modules
-        return e
+        return _cap_max(data, f, y)
 
     for f in data.cell_facilities:
         for y in years:
@@ -176,9 +231,9 @@ def implied_bounds(m, data) -> None:
         for y in years:
             if (mat, y) not in U:
                 continue
-            for f in m._local[mat]:
+            for f in m.shared.makers[mat]:
                 _tighten(m.prodm[f, y], U[mat, y])
-            for o in m._routes.get((mat, y), ()):
+            for o in m.shared.routes.get((mat, y), ()):
                 _tighten(m.imp[mat, o, y], U[mat, y])
     for f in data.material_facilities:
         for y in years:
@@ -218,7 +273,7 @@ def open_output(m, data) -> None:
         if not fac.has_opening_decision:
             continue
         for y in data.years:
-            C = m._C_terms[f, y]
+            C = m.shared.C_terms[f, y]
             if not C:
                 continue
             e = data.existing_capacity(f, y)
@@ -237,8 +292,9 @@ def identical_groups(data) -> list[tuple[str, ...]]:
     """
     blank = {name: "" for name in IDENTITY_IGNORES}
     groups: dict[object, list[str]] = {}
+    committed = {f for f, _ in data.committed_builds}
     for f, fac in data.facilities.items():
-        if fac.can_build and data.build_years(f):
+        if fac.can_build and data.build_years(f) and f not in committed:
             groups.setdefault(replace(fac, **blank), []).append(f)
     return [tuple(g) for g in groups.values() if len(g) > 1]
 
@@ -249,25 +305,46 @@ def fill_chains(data, dominance: bool = False) -> list[tuple[str, ...]]:
     Without ``dominance``: the :func:`identical_groups`. With it: facilities equal in every field of
     ``_TECHNICAL``, sorted by the module cost per year in service ``c = CRF * capex + fixed_om``,
     then the opening cost, then data order; a chain runs as long as the opening cost does not fall.
+    When the group's ``capex_change_per_year`` g is not 0, a module's cost is not ``c_f`` times one
+    weight, so a chain also needs capex and fixed O&M non-decreasing (capex equal when g > 0; see
+    the module docstring). Facilities with a committed build are never chained.
     """
     if not dominance:
         return identical_groups(data)
     order = {f: i for i, f in enumerate(data.facilities)}
     groups: dict[tuple, list[str]] = {}
+    committed = {f for f, _ in data.committed_builds}
     for f, fac in data.facilities.items():
-        if fac.can_build and data.build_years(f):
+        if fac.can_build and data.build_years(f) and f not in committed:
             groups.setdefault(tuple(getattr(fac, k) for k in _TECHNICAL), []).append(f)
     chains = []
     for fs in groups.values():
         if len(fs) < 2:
             continue
         fac = data.facilities
+        g = fac[fs[0]].capex_change_per_year  # equal in a group (_TECHNICAL)
         key = {f: (data.crf(f) * fac[f].capex_usd_per_module + fac[f].fixed_om_usd_per_module_year,
                    fac[f].opening_cost_usd, order[f]) for f in fs}
+        if g != 0:
+            # vintage capex: cost = CRF capex_f W_c(v) + fom_f W(v), two weights; W_c(v) =
+            # (1+g)^(v-b) W(v) is non-increasing only for g < 0. Sort by (capex, fom) and chain only
+            # while each cost is non-decreasing (for g > 0 capex must be equal).
+            key = {f: (fac[f].capex_usd_per_module, fac[f].fixed_om_usd_per_module_year,
+                       fac[f].opening_cost_usd, order[f]) for f in fs}
+
+        def follows(f: str, prev: str) -> bool:
+            if g == 0:
+                return key[f][1] >= key[prev][1]
+            a, b = fac[prev], fac[f]
+            capex_ok = b.capex_usd_per_module == a.capex_usd_per_module if g > 0 else \
+                b.capex_usd_per_module >= a.capex_usd_per_module
+            return (capex_ok and b.fixed_om_usd_per_module_year >= a.fixed_om_usd_per_module_year
+                    and b.opening_cost_usd >= a.opening_cost_usd)
+
         fs = sorted(fs, key=key.get)
         chain = [fs[0]]
         for f in fs[1:]:
-            if key[f][1] >= key[chain[-1]][1]:
+            if follows(f, chain[-1]):
                 chain.append(f)
             else:
                 if len(chain) > 1:
@@ -305,7 +382,7 @@ def fill_order(m, data, dominance: bool = False) -> None:
     For identical facilities (``dominance=False``) c and the opening cost are equal and this is
     symmetry breaking plus the opening normalisation of :func:`open_at_first_build`.
     """
-    K, C = m._K_terms, m._C_terms
+    K, C = m.shared.K_terms, m.shared.C_terms
     rows = {}
     for chain in fill_chains(data, dominance):
         mm = float(data.facilities[chain[0]].max_modules)
@@ -389,7 +466,7 @@ def _cover_row(m, data, product, members, fixed, q, unit, r, y, bound, with_expo
         return None  # the capacity can never exceed the bound, or the bound is a whole number of units
     z_terms = []
     for f in members:
-        z_terms += [(q * c, v) for c, v in m._N_terms[f, y]]
+        z_terms += [(q * c, v) for c, v in m.shared.N_terms[f, y]]
         if (f, y) in m.build and r < 1:
             z_terms.append((-q * (1.0 - r), m.build[f, y]))
     if not z_terms:
@@ -404,9 +481,9 @@ def _cover_row(m, data, product, members, fixed, q, unit, r, y, bound, with_expo
 # --------------------------------------------------------------------------- integer stocks
 def integer_in_service(m, data) -> None:
     """``s_n[f,y] = N[f,y]``, integer in [0, M] (valid: N is a sum of integers, N <= K <= M)."""
-    idx = [(f, y) for f in data.facilities for y in data.years if m._N_terms[f, y]]
+    idx = [(f, y) for f in data.facilities for y in data.years if m.shared.N_terms[f, y]]
     m.s_n = pyo.Var(idx, domain=pyo.NonNegativeIntegers, bounds=lambda _m, f, y: (0, data.facilities[f].max_modules))
-    rows = {(f, y): (0.0, _lin([(1.0, m.s_n[f, y])] + [(-c, v) for c, v in m._N_terms[f, y]]), 0.0) for f, y in idx}
+    rows = {(f, y): (0.0, _lin([(1.0, m.s_n[f, y])] + [(-c, v) for c, v in m.shared.N_terms[f, y]]), 0.0) for f, y in idx}
     _rows(m, "s_n_def", rows)
 
 
@@ -415,8 +492,8 @@ def integer_product_total(m, data) -> None:
     terms = {}
     for f, fac in data.facilities.items():
         for y in data.years:
-            if m._N_terms[f, y]:
-                terms.setdefault((fac.product, y), []).extend(m._N_terms[f, y])
+            if m.shared.N_terms[f, y]:
+                terms.setdefault((fac.product, y), []).extend(m.shared.N_terms[f, y])
     m.s_np = pyo.Var(list(terms), domain=pyo.NonNegativeIntegers)
     rows = {k: (0.0, _lin([(1.0, m.s_np[k])] + [(-c, v) for c, v in t]), 0.0) for k, t in terms.items()}
     _rows(m, "s_np_def", rows)
