@@ -315,7 +315,7 @@ def test_local_content_targets_are_feasible_on_the_v2_basis(tables):
         best = (conv + sum(price[m] * min(local[m], need[m]) for m in direct)) / \
             (conv + sum(price[m] * need[m] for m in direct))
         assert best >= target, (y, best, target)
-    assert max(targets.values()) <= 0.7
+    assert max(targets.values()) <= 0.8
     assert min(targets) >= 2028
 
 
@@ -410,10 +410,11 @@ def test_china_price_scenarios_move_world_prices_coherently(fresh, name, factor)
         m = row[0]
         assert _cell(new, "exports", ("material",), (m,), "price_usd_per_unit") == \
             pytest.approx(factor * _cell(raw, "exports", ("material",), (m,), "price_usd_per_unit")), m
+    # a Chinese cell moves with its material part (~80 %, V2-g), so by 1 + 0.8 x (factor - 1)
     for chem in ("LFP", "NMC"):
         before = _cell(raw, "cell_imports", ("chemistry", "origin"), (chem, "China"), "price_usd_per_kwh")
-        assert _cell(new, "cell_imports", ("chemistry", "origin"), (chem, "China"), "price_usd_per_kwh") == \
-            pytest.approx(factor * before)
+        after = _cell(new, "cell_imports", ("chemistry", "origin"), (chem, "China"), "price_usd_per_kwh")
+        assert after == pytest.approx((1 + 0.8 * (factor - 1)) * before)
     # the yardstick of local content does not move
     assert _cell(new, "materials", ("material",), ("cathode_LFP",), "reference_price_usd_per_unit") == \
         _cell(raw, "materials", ("material",), ("cathode_LFP",), "reference_price_usd_per_unit")
