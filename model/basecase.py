@@ -43,8 +43,8 @@ Conventions of the numbers below
   balance. For anode, separator and electrolyte it is a share of the China spot price (3b); for
   the cathodes it is the conversion cost only (V2-b: what is left in the CAM price after its
   precursor and lithium salt). At full utilisation a local unit then costs, against a landed
-  Chinese import: NMC cathode ~$19,000-19,500 vs $21,315/t; LFP cathode ~$5,250 vs $5,018/t (the
-  2024 China LFP margin is thin, V2-b); anode $3,635 (BTR) vs $3,788/t; electrolyte $4,755 vs
+  Chinese import: NMC cathode ~$18,000 (COBCO pCAM) to ~$19,500 (imported pCAM) vs $21,315/t;
+  LFP cathode ~$5,250 vs $5,018/t (the 2024 China LFP margin is thin, V2-b); anode $3,635 (BTR) vs $3,788/t; electrolyte $4,755 vs
   $5,425/t; separator $164 vs $126 per 1000 m2. Opening costs, the first-year ramp-up and part-used
   modules eat these thin margins, so the make-or-buy and timing decisions are not trivial, and a
   +-30 % price move (3b) flips several of them.
