@@ -22,12 +22,24 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "costs": ("year", "category", "undiscounted_usd", "discounted_usd"),
     "capex_cashflow": ("facility", "year", "capex_usd"),
     "local_content": ("year", "local_value_share", "target"),
+    # version 2: what each material is used for (local + import - export = the sum of its rows)
+    "material_use": ("material", "year", "use_kind", "consumer", "quantity"),
 }
+
+#: Version-2 columns that follow the core columns of a table (interface.md allows extra columns).
+EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
+    "build_schedule": ("opened", "committed_modules", "capex_usd_per_module"),
+    "demand": ("local_gwh", "imported_gwh"),
+    "local_content": ("conversion_value_usd", "material_value_usd", "basis_value_usd"),
+}
+
+#: Material name under which imported cells of chemistry k appear in ``sourcing`` (GWh).
+CELLS_PREFIX = "cells_"
 
 #: Cost categories, in report order.
 COST_CATEGORIES = (
     "capex_annualised", "fixed_om", "existing_fixed_om", "variable_production", "imports",
-    "export_revenue", "unmet_penalty", "opening",
+    "cell_imports", "export_revenue", "unmet_penalty", "opening",
 )
 
 STATUSES = ("optimal", "time_limit_feasible", "time_limit_no_solution", "infeasible", "unbounded", "error")
@@ -95,8 +107,9 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
             n = sum(b for v, b in built_by_year.items() if v <= y and y - v < fac.lifetime_years)
             cap = data.existing_capacity(f, y) + fac.module_size * (n - (1 - fac.ramp_up_first_year) * built)
             if fac.can_build or fac.existing_capacity > 0:
-                rows.append((f, fac.product, y, built, n, cap, opened))
-    build = pd.DataFrame(rows, columns=TABLE_COLUMNS["build_schedule"] + ("opened",))
+                rows.append((f, fac.product, y, built, n, cap, opened, data.committed_builds.get((f, y), 0),
+                             data.capex_usd(f, y) if fac.can_build else None))
+    build = pd.DataFrame(rows, columns=TABLE_COLUMNS["build_schedule"] + EXTRA_COLUMNS["build_schedule"])
     cap_of = {(r[0], r[2]): r[5] for r in rows}
 
     rows = []
@@ -131,6 +144,15 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
                 q = _v(m.exp[mat, y])
                 if q:
                     rows.append((mat, y, "export", "export", q))
+    imported = {}
+    for k in data.chemistries:
+        for y in years:
+            for (kk, o) in data.cell_imports:
+                if kk == k and (k, o, y) in m.cimp:
+                    q = _v(m.cimp[k, o, y])
+                    if q:
+                        rows.append((CELLS_PREFIX + k, y, "import", o, q))
+                        imported[k, y] = imported.get((k, y), 0.0) + q
     sourcing = pd.DataFrame(rows, columns=TABLE_COLUMNS["sourcing"])
 
     rows = []
@@ -138,8 +160,10 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
         for y in years:
             d = data.demand_gwh(k, y)
             u = _v(m.unmet[k, y])
-            rows.append((k, y, d, d - u, u))
-    demand = pd.DataFrame(rows, columns=TABLE_COLUMNS["demand"])
+            loc = sum(_v(m.prodc[f, k, y]) for f in data.cell_facilities)
+            rows.append((k, y, d, d - u, u, loc, imported.get((k, y), 0.0)))
+    demand = pd.DataFrame(rows, columns=TABLE_COLUMNS["demand"] + EXTRA_COLUMNS["demand"])
+    material_use = material_use_table(data, production)
 
     vals = cost_values(m)
     rows = []
@@ -154,14 +178,14 @@ def extract(m, data: CaseData, info: SolveInfo) -> Results:
     local = local_content_table(data, production, sourcing)
 
     tables = {"build_schedule": build, "production": production, "sourcing": sourcing, "demand": demand,
-              "costs": costs, "capex_cashflow": capex, "local_content": local}
+              "costs": costs, "capex_cashflow": capex, "local_content": local, "material_use": material_use}
     return Results(case=data, solve=info, tables=tables)
 
 
 def cost_values(m) -> dict[tuple[str, int], float]:
     """Undiscounted USD by (category, year) from the model's cost ledger, at the reported values."""
     out: dict[tuple[str, int], float] = {}
-    for key, terms in m.shared.cost_terms.items():
+    for key, terms in m.shared.cost_terms.items():  # the model's declared cost ledger
         out[key] = sum(c * _v(v) for c, v in terms)
     for key, amount in m.shared.cost_constants.items():
         out[key] = out.get(key, 0.0) + amount
@@ -169,11 +193,13 @@ def cost_values(m) -> dict[tuple[str, int], float]:
 
 
 def capex_cashflow(data: CaseData, build: pd.DataFrame) -> pd.DataFrame:
-    """Lump-sum capex of each module spread evenly over the lead_time_years before it comes online."""
+    """Lump-sum capex of each module spread evenly over the lead_time_years before it comes online.
+
+    A module online in year v costs its vintage capex ``capex[f,v]`` (:meth:`CaseData.capex_usd`)."""
     flows: dict[tuple[str, int], float] = {}
     for f, y, n in build.loc[build["modules_built"] > 0, ["facility", "year", "modules_built"]].itertuples(index=False):
         fac = data.facilities[f]
-        lump = n * fac.capex_usd_per_module
+        lump = n * data.capex_usd(f, y)
         lead = fac.lead_time_years
         spread = [y - i for i in range(1, lead + 1)] if lead > 0 else [y]
         for yy in spread:
@@ -191,15 +217,45 @@ def consumption(data: CaseData, cells_by_ky: dict[tuple[str, int], float]) -> di
     return out
 
 
+def material_use_table(data: CaseData, production: pd.DataFrame) -> pd.DataFrame:
+    """What each material is used for: ``use_kind`` ``cells`` (consumer = chemistry, amount_per_gwh *
+    locally made cells) or ``recipe`` (consumer = product, r[p,m] * local output of p); rows > 0 only."""
+    cells = production[production["product"] == "cells"].groupby(["chemistry", "year"])["quantity"].sum().to_dict()
+    local = production[production["product"] != "cells"].groupby(["product", "year"])["quantity"].sum().to_dict()
+    rows = []
+    for mat in data.materials:
+        for y in data.years:
+            for k in data.chemistries:
+                q = data.intensity.get((k, mat), 0.0) * cells.get((k, y), 0.0)
+                if q > 0:
+                    rows.append((mat, y, "cells", k, q))
+            for (p, i), a in data.recipes.items():
+                if i == mat and a > 0:
+                    q = a * local.get((p, y), 0.0)
+                    if q > 0:
+                        rows.append((mat, y, "recipe", p, q))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["material_use"])
+
+
 def local_content_table(data: CaseData, production: pd.DataFrame, sourcing: pd.DataFrame) -> pd.DataFrame:
+    """The local value share on the version-2 basis, year by year.
+
+    conversion = 1e6 v sum_k cells[k,y]; material = sum_{m in M_c} p_m (local - exp);
+    basis = conversion + sum_{m in M_c} p_m use[m,y]; share = (conversion + material) / basis.
+    """
     cells = production[production["product"] == "cells"].groupby(["chemistry", "year"])["quantity"].sum().to_dict()
     use = consumption(data, cells)
     price = {mat: info.reference_price_usd_per_unit for mat, info in data.materials.items()}
     local = sourcing[sourcing["source_kind"] == "local"].groupby(["material", "year"])["quantity"].sum().to_dict()
     exported = sourcing[sourcing["source_kind"] == "export"].groupby(["material", "year"])["quantity"].sum().to_dict()
+    v = data.settings.cell_conversion_value_usd_per_kwh
+    mc = data.cell_materials
     rows = []
     for y in data.years:
-        need = sum(price[mat] * use.get((mat, y), 0.0) for mat in data.materials)
-        loc = sum(price[mat] * (local.get((mat, y), 0.0) - exported.get((mat, y), 0.0)) for mat in data.materials)
-        rows.append((y, loc / need if need > 1e-9 else None, data.local_content_target.get(y)))
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS["local_content"])
+        conv = 1e6 * v * sum(cells.get((k, y), 0.0) for k in data.chemistries)
+        need = sum(price[mat] * use.get((mat, y), 0.0) for mat in mc)
+        loc = sum(price[mat] * (local.get((mat, y), 0.0) - exported.get((mat, y), 0.0)) for mat in mc)
+        basis = conv + need
+        rows.append((y, (conv + loc) / basis if basis > 1e-9 else None, data.local_content_target.get(y),
+                     conv, loc, basis))
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS["local_content"] + EXTRA_COLUMNS["local_content"])

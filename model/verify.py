@@ -14,7 +14,7 @@ import pandas as pd
 
 from .data import CaseData
 from .errors import ModelError
-from .results import COST_CATEGORIES, Results, consumption
+from .results import CELLS_PREFIX, COST_CATEGORIES, Results, consumption
 
 FEAS_TOL = 1e-6  # relative (with an absolute floor of the same size) for constraint checks
 INT_TOL = 1e-6
@@ -42,10 +42,12 @@ def recompute_costs(data: CaseData, t: dict[str, pd.DataFrame]) -> dict[tuple[st
     """Undiscounted USD by (category, year), from the tables alone."""
     c: dict[tuple[str, int], float] = defaultdict(float)
     b = t["build_schedule"]
+    built = {(f, v): n for f, v, n in b[["facility", "year", "modules_built"]].itertuples(index=False)}
     for f, y, n, opened in b[["facility", "year", "modules_in_service", "opened"]].itertuples(index=False):
         fac = data.facilities[f]
-        if fac.can_build:
-            c[("capex_annualised", y)] += data.crf(f) * fac.capex_usd_per_module * n
+        if fac.can_build:  # version 2: each vintage v in service pays CRF * capex[f,v]
+            c[("capex_annualised", y)] += data.crf(f) * sum(
+                data.capex_usd(f, v) * built.get((f, v), 0) for v in data.years if v <= y and y - v < fac.lifetime_years)
             c[("fixed_om", y)] += fac.fixed_om_usd_per_module_year * n
         if fac.has_opening_decision:
             c[("opening", y)] += fac.opening_cost_usd * opened
@@ -56,7 +58,9 @@ def recompute_costs(data: CaseData, t: dict[str, pd.DataFrame]) -> dict[tuple[st
         c[("variable_production", y)] += data.facilities[f].variable_cost_usd_per_unit * q
     s = t["sourcing"]
     for mat, y, kind, src, q in s.itertuples(index=False):
-        if kind == "import":
+        if kind == "import" and mat.startswith(CELLS_PREFIX) and (mat[len(CELLS_PREFIX):], src) in data.cell_imports:
+            c[("cell_imports", y)] += 1e6 * data.cell_landed_cost_usd_per_kwh(mat[len(CELLS_PREFIX):], src, y) * q
+        elif kind == "import":
             c[("imports", y)] += data.landed_cost(mat, src, y) * q
         elif kind == "export":
             c[("export_revenue", y)] -= data.exports[mat].price_usd_per_unit * q
@@ -84,6 +88,8 @@ def verify(results: Results) -> list[str]:
             ck.violations.append(f"build[{f},{y}] = {n} is not a whole number of modules")
         if n and (not fac.can_build or y < fac.earliest_online_year):
             ck.violations.append(f"build[{f},{y}] = {n} but {f} cannot bring modules online in {y}")
+    for (f, y), n in data.committed_builds.items():
+        ck.le(n, built.get((f, y), 0), f"committed build of {f} in {y}")
     for f, fac in data.facilities.items():
         if fac.can_build:
             ck.le(sum(built.get((f, y), 0) for y in years), fac.max_modules, f"module limit of {f}")
@@ -110,22 +116,43 @@ def verify(results: Results) -> list[str]:
         ck.le(-q, 0.0, f"production of {f} in {y} is negative")
         ck.le(q, cap.get((f, y), 0.0), f"production of {f} in {y} exceeds capacity")
     cells = p[p["product"] == "cells"].groupby(["chemistry", "year"])["quantity"].sum().to_dict()
+    s = t["sourcing"]
+    is_cells = (s.material.astype(str).str.startswith(CELLS_PREFIX) & (s.source_kind == "import")
+                & ~s.material.isin(list(data.materials)))
+    cell_imp = s[is_cells].groupby(["material", "year"])["quantity"].sum().to_dict()
 
-    # --- demand
-    for k, y, d, met, u in t["demand"].itertuples(index=False):
+    # --- demand (version 2: met = local cells + imported cells)
+    for k, y, d, met, u in t["demand"][["chemistry", "year", "demand_gwh", "met_gwh", "unmet_gwh"]].itertuples(index=False):
         ck.eq(d, data.demand_gwh(k, y), f"demand of {k} in {y}")
-        ck.eq(met, cells.get((k, y), 0.0), f"cells made of {k} in {y}")
+        ck.eq(met, cells.get((k, y), 0.0) + cell_imp.get((CELLS_PREFIX + k, y), 0.0), f"cells made or imported of {k} in {y}")
         ck.eq(met + u, d, f"demand balance of {k} in {y}")
         ck.le(-u, 0.0, f"unmet {k} in {y} is negative")
         if not data.settings.allow_unmet_demand:
             ck.le(u, 0.0, f"unmet demand of {k} in {y} with allow_unmet_demand false")
 
     # --- material balances, import and export limits
-    s = t["sourcing"]
+    cell_rows = s[is_cells]
+    s = s[~is_cells]
+    for k, y, kind, o, q in cell_rows.itertuples(index=False):
+        rt = data.cell_imports.get((k[len(CELLS_PREFIX):], o))
+        if rt is None:
+            ck.violations.append(f"import of {k} from {o}: no such cell import route")
+            continue
+        ck.le(-q, 0.0, f"cell import of {k} from {o} in {y} is negative")
+        if y < rt.first_year:
+            ck.le(q, 0.0, f"cell import of {k} from {o} in {y} before first_year {rt.first_year}")
+        if rt.max_gwh_per_year is not None:
+            ck.le(q, rt.max_gwh_per_year, f"cell import limit of {k} from {o} in {y}")
     local = s[s.source_kind == "local"].groupby(["material", "year"])["quantity"].sum().to_dict()
     imp = s[s.source_kind == "import"].groupby(["material", "year"])["quantity"].sum().to_dict()
     exp = s[s.source_kind == "export"].groupby(["material", "year"])["quantity"].sum().to_dict()
     use = consumption(data, cells)
+    cell_use = dict(use)
+    for (prod_, inp), a in data.recipes.items():  # version 2: recipe use of local output
+        for y in years:
+            use[(inp, y)] = use.get((inp, y), 0.0) + a * local.get((prod_, y), 0.0)
+    for (mat, y), q in exp.items():  # version 2: exports come from local production
+        ck.le(q, local.get((mat, y), 0.0), f"export of {mat} in {y} exceeds local production")
     for mat, y, kind, src, q in s.itertuples(index=False):
         ck.le(-q, 0.0, f"{kind} quantity of {mat} in {y} is negative")
         if kind == "local":
@@ -155,9 +182,11 @@ def verify(results: Results) -> list[str]:
 
     # --- local content
     price = {mat: info.reference_price_usd_per_unit for mat, info in data.materials.items()}
-    for y, target in data.local_content_target.items():
-        lhs = sum(price[mat] * (local.get((mat, y), 0.0) - exp.get((mat, y), 0.0)) for mat in data.materials)
-        rhs = target * sum(price[mat] * use.get((mat, y), 0.0) for mat in data.materials)
+    conv_v = 1e6 * data.settings.cell_conversion_value_usd_per_kwh
+    for y, target in data.local_content_target.items():  # version 2 basis: conversion value + M_c
+        conv = conv_v * sum(cells.get((k, y), 0.0) for k in data.chemistries)
+        lhs = conv + sum(price[mat] * (local.get((mat, y), 0.0) - exp.get((mat, y), 0.0)) for mat in data.cell_materials)
+        rhs = target * (conv + sum(price[mat] * cell_use.get((mat, y), 0.0) for mat in data.cell_materials))
         ck.le(rhs, lhs, f"local content target {target:.1%} in {y}")
 
     # --- costs: recomputed by category, against the costs table and the solver objective
