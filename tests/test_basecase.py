@@ -439,3 +439,54 @@ def test_every_scenario_and_sensitivity_row_applies_and_validates(fresh, tables)
         for value in (row["low"], row["high"]):
             new = apply_overrides(raw, [parse_override(f"{row['address']}{row['operation']}{value}")])
             assert build_case(new).warnings == (), row["address"]
+
+
+# --------------------------------------------------------------------------- the plan tells the story
+@pytest.fixture(scope="module")
+def plan(case):
+    from model.pipeline import solve_case
+
+    res = solve_case(case)
+    assert res.solve.status == "optimal"
+    assert any("independent check passed" in n for n in res.notes)
+    return res.tables
+
+
+def test_plan_honours_committed_builds_and_fills_the_ramp_with_imported_cells(case, plan):
+    b = plan["build_schedule"]
+    for (f, y), n in case.committed_builds.items():
+        row = b[(b["facility"] == f) & (b["year"] == y)]
+        assert int(row["committed_modules"].iloc[0]) == n and int(row["modules_built"].iloc[0]) >= n, (f, y)
+    d = plan["demand"].groupby("year")[["demand_gwh", "local_gwh", "imported_gwh", "unmet_gwh"]].sum()
+    assert d["unmet_gwh"].abs().max() < 1e-6
+    phase1 = [f for (f, y) in case.committed_builds if case.facilities[f].product == "cells" and y == 2026]
+    g = case.facilities[phase1[0]]
+    first_year = g.module_size * g.ramp_up_first_year
+    assert d.loc[2026, "local_gwh"] <= first_year + 1e-6
+    assert d.loc[2026, "imported_gwh"] >= d.loc[2026, "demand_gwh"] - first_year - 1e-6
+    s = plan["sourcing"]
+    cells_in = s[(s["material"].str.startswith("cells_")) & (s["year"] == 2026)]
+    assert set(cells_in["source_kind"]) == {"import"} and cells_in["quantity"].sum() == \
+        pytest.approx(d.loc[2026, "imported_gwh"])
+    cap = b[(b["product"] == "cells") & (b["year"] == case.years[-1])]["capacity"].sum()
+    assert cap >= 100 - 1e-6  # Kenitra grows to 100 GWh
+
+
+def test_plan_uses_the_recipes_and_exports_only_what_is_made(case, plan):
+    s, use = plan["sourcing"], plan["material_use"]
+    for (prod, inp), r in case.recipes.items():
+        made = s[(s["material"] == prod) & (s["source_kind"] == "local")].groupby("year")["quantity"].sum()
+        used = use[(use["material"] == inp) & (use["use_kind"] == "recipe") & (use["consumer"] == prod)]
+        used = used.groupby("year")["quantity"].sum()
+        for y, q in made.items():
+            if q > 1e-6:
+                assert used.get(y, 0.0) == pytest.approx(r * q, rel=1e-6), (prod, inp, y)
+    assert (s[s["material"] == "cathode_NMC"]["source_kind"] == "local").any()  # BTR makes NMC cathode
+    for m in case.exports:
+        loc = s[(s["material"] == m) & (s["source_kind"] == "local")].groupby("year")["quantity"].sum()
+        out = s[(s["material"] == m) & (s["source_kind"] == "export")].groupby("year")["quantity"].sum()
+        for y, q in out.items():
+            assert q <= loc.get(y, 0.0) + 1e-6, (m, y)
+    lc = plan["local_content"].dropna(subset=["target"])
+    assert (lc["local_value_share"] >= lc["target"] - 1e-6).all()
+    assert (lc["conversion_value_usd"] > 0).all()
