@@ -821,6 +821,10 @@ def base_case_tables() -> dict[str, Any]:
         else:
             src("scenarios", _key(s, a), "value", v, "assumption", f"scenario {s}: {why}")
 
+    for a, _o, lo, hi, source, note in _SENSITIVITY_ROWS:
+        src("sensitivity", a, "low", lo, source, note)
+        src("sensitivity", a, "high", hi, source, note)
+
     return copy.deepcopy({
         "settings": settings,
         "demand": demand,
@@ -884,18 +888,26 @@ _SCENARIO_ROWS: tuple[tuple[str, str, str, Any, str], ...] = (
 )
 SCENARIOS = tuple(dict(scenario=s, address=a, operation=o, value=v) for s, a, o, v, _ in _SCENARIO_ROWS)
 
-#: A one-at-a-time sweep over the most uncertain inputs (``battery-plan sweep inputs/base_case.xlsx``).
-#: The first row varies only what Morocco pays for Chinese inputs (export prices held): the make-or-buy
-#: question; the china_prices_* scenarios move world prices as a whole.
-SENSITIVITY = (
-    dict(address="imports[*,China].price_usd_per_unit", operation="*=", low=0.7, high=1.3, steps=3, design="oat"),
-    dict(address="cell_imports[*,China].price_usd_per_kwh", operation="*=", low=0.7, high=1.3, steps=3,
-         design="oat"),
-    dict(address="facilities[*].capex_usd_per_module", operation="*=", low=0.7, high=1.3, steps=3, design="oat"),
-    dict(address="imports[*].tariff_rate", operation="=", low=0.0, high=0.1, steps=3, design="oat"),
-    dict(address="settings.discount_rate", operation="=", low=0.05, high=0.11, steps=3, design="oat"),
-    dict(address="demand[*].vehicles", operation="*=", low=0.8, high=1.2, steps=3, design="oat"),
+#: A one-at-a-time sweep over the most uncertain inputs (``battery-plan sweep inputs/base_case.xlsx``):
+#: address, operation, low, high, source, note (the reason for the range, in the sources sheet).
+_SENSITIVITY_ROWS: tuple[tuple[str, str, float, float, str, str], ...] = (
+    ("imports[*,China].price_usd_per_unit", "*=", 0.7, 1.3,
+     "market_data 3b / Gaps: treat Chinese spot prices as +-30 %",
+     "what Morocco pays for Chinese inputs only, export prices held: the make-or-buy question. The "
+     "china_prices_* scenarios move world prices as a whole (imports, cells and exports together)"),
+    ("cell_imports[*,China].price_usd_per_kwh", "*=", 0.7, 1.3,
+     "market_data V2-e: China LFP cell 0.38 (Nov 2024) -> 0.32-0.34 RMB/Wh (2025), -11 to -16 % in a year",
+     "+-30 % as for the other Chinese prices: the price at which expanding Kenitra stops paying"),
+    ("facilities[*].capex_usd_per_module", "*=", 0.7, 1.3,
+     "market_data 3c: capex estimates differ by ~1.5x for the same project (BTR $300 M vs $497 M)", ""),
+    ("imports[*].tariff_rate", "=", 0.0, 0.1,
+     "market_data 3e: 0 % in free zones; the 2025 Finance Act raised one 2.5 % input line to 10 %", ""),
+    ("settings.discount_rate", "=", 0.05, 0.11, "assumption", "real rate 8 % +- 3 points"),
+    ("demand[*].vehicles", "*=", 0.8, 1.2, "assumption",
+     "+-20 % on the offtake path (no public Moroccan demand forecast in market_data)"),
 )
+SENSITIVITY = tuple(dict(address=a, operation=o, low=lo, high=hi, steps=3, design="oat")
+                    for a, o, lo, hi, _s, _n in _SENSITIVITY_ROWS)
 
 
 def write_base_case(path: str | Path = DEFAULT_OUT) -> Path:

@@ -490,3 +490,12 @@ def test_plan_uses_the_recipes_and_exports_only_what_is_made(case, plan):
     lc = plan["local_content"].dropna(subset=["target"])
     assert (lc["local_value_share"] >= lc["target"] - 1e-6).all()
     assert (lc["conversion_value_usd"] > 0).all()
+
+
+def test_every_scenario_and_sensitivity_row_is_explained(tables, sources):
+    for r in tables["scenarios"]:
+        row = sources[("scenarios", f"{r['scenario']},{r['address']}", "value")]
+        assert row["value"] == r["value"] and (row["source"] != "assumption" or len(row["note"]) > 20), r
+    for r in tables["sensitivity"]:
+        for col in ("low", "high"):
+            assert sources[("sensitivity", r["address"], col)]["value"] == r[col], r
