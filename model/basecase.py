@@ -104,7 +104,8 @@ _VEHICLES: dict[int, int] = {
 }
 _VEHICLES_SRC = {
     2026: ("market_data 3a: kWh per vehicle, project assumption 20 GWh <-> 400,000 vehicles",
-           "Gotion Kenitra phase 1 = 20 GWh (3f) at 50 kWh per vehicle"),
+           "Gotion Kenitra phase 1 = 20 GWh (3f) at 50 kWh per vehicle: the offtake phase 1 is built for. "
+           "In 2026 Kenitra makes 40 % of it (Q3 start); imported cells carry the rest"),
     2027: ("market_data 3c: cell gigafactory lead time ~2 yr",
            "assumption: flat at 20 GWh; an expansion decided in 2026 cannot be online before 2028"),
     2040: ("market_data 3f: Gotion Kenitra up to 100 GWh",
@@ -437,7 +438,7 @@ _FACILITIES: list[dict[str, Any]] = [
             "module_size": ("market_data 3c: Semcorp Debrecen ~400 M m2/yr",
                             "assumption: 4 lines of 100 M m2 = 100,000 (1000 m2) each"),
             "max_modules": ("market_data 3a: separator ~1.3-1.5 bn m2 at 100 GWh",
-                            "12 x 100 M m2 = 1.2 bn m2, enough for the 2040 mix"),
+                            "12 x 100 M m2 = 1.2 bn m2, ~all of the 2040 need (~1.25 bn m2 for the 70/30 mix)"),
             "earliest_online_year": ("market_data 3c: separator plant ~20-24 months; 3f: none announced",
                                      "assumption: site selection in 2026, online 2029"),
             "lead_time_years": ("market_data 3c: separator plant ~20-24 months", ""),
