@@ -6,4 +6,4 @@ rechecked (:mod:`model.verify`) -> Excel report (:mod:`model.report`).
 """
 __version__ = "0.1.0"
 #: Version of the mathematical formulation; bump when answers can change.
-MODEL_VERSION = "1.0"
+MODEL_VERSION = "2.0"  # formulation.md Version 2 (exports <= local output, recipes, cell imports, ...)

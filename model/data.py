@@ -754,6 +754,10 @@ def build_case(raw: RawWorkbook) -> CaseData:
         if not any(fac.product == m for fac in facilities.values()) and not any(mm == m for (mm, o) in imports):
             warnings.append(f"material '{m}' is consumed but has no facility and no import route: "
                             "demand for chemistries that use it cannot be met")
+    for (p, i), a in sorted(recipes.items()):
+        if a > 0 and not any(fac.product == i for fac in facilities.values()) and not any(mm == i for (mm, o) in imports):
+            warnings.append(f"recipe input '{i}' of '{p}' has no facility and no import route: local plants making "
+                            f"'{p}' cannot run ({', '.join(f for f, fac in facilities.items() if fac.product == p)})")
     if not any(fac.makes_cells for fac in facilities.values()):
         warnings.append("no facility makes cells: all cell demand will be unmet")
 

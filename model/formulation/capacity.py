@@ -22,6 +22,9 @@ Two optional forms (switched by :mod:`.strengthen`, off in the plain statement):
   model (a change of variables), but each row that sums builds or openings over years has two or
   three entries instead of up to |Y|, so the LP relaxation is much sparser.
 
+Both forms are unaffected by Version 2: committed builds are rows on ``build`` itself, and the
+vintage capex is charged on ``build`` directly, whatever the form of K and N.
+
 The block keeps, for the other blocks and the strengthening, the linear terms of K, C and N as
 lists of ``(coefficient, variable)`` in ``m.shared.K_terms``, ``C_terms``, ``N_terms`` (keyed by
 (f, y); empty when zero), and the expressions ``m.shared.N`` and ``m.shared.cap``.

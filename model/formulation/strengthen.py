@@ -211,6 +211,10 @@ def implied_bounds(m, data) -> None:
       row with ``N - (1-r) build <= N <= K <= M``.
     * ``prod[f,y] <= U[m,y]`` and ``imp[m,o,y] <= U[m,y]`` for material m with a finite
       :func:`max_local_output` U: local + imports = use + exports, use <= V, exports <= X.
+
+    Version 2: imported cells are >= 0 in the demand row, so the first two still hold; V counts the
+    most recipe use (:func:`consumption_max`), so use <= V still holds; committed builds and vintage
+    capex do not enter any of these rows. Still valid.
     """
     years = data.years
     if data.settings.allow_unmet_demand:
@@ -254,6 +258,9 @@ def open_at_first_build(m, data) -> None:
     (no module before y1) and the cost changes by ``opening_cost * (DF[y1] - DF[y0]) <= 0`` since
     DF is non-increasing (discount_rate >= 0). If f opens but never builds, drop the opening (its
     cost is > 0). Nothing else depends on the opening year.
+
+    Version 2: the map moves no build, so committed builds (``build >= modules``) and vintage capex
+    (charged on builds) are untouched; recipes and cell imports do not read ``open``.
     """
     rows = {(f, y): (None, _lin([(1.0, m.open[f, y]), (-1.0, m.build[f, y])]), 0.0) for (f, y) in m.OPEN_IDX}
     _rows(m, "s_open_at_first_build", rows)
@@ -266,6 +273,10 @@ def open_output(m, data) -> None:
     module in service (opening link), so its output is at most E; if C = 1 the row reads
     ``prod <= min(E + s M, U)``, already implied. In the LP relaxation a facility is otherwise
     opened by N / M only, although its output may need far fewer than M modules.
+
+    Version 2: U stays an upper bound on local output (recipe use counted in V, exports <= local
+    only shrinks the set), and C = 0 still means no module (committed builds force C = 1 through the
+    opening link, like any build). Still valid.
     """
     U = max_local_output(data)
     rows = {}
@@ -381,6 +392,14 @@ def fill_order(m, data, dominance: bool = False) -> None:
 
     For identical facilities (``dominance=False``) c and the opening cost are equal and this is
     symmetry breaking plus the opening normalisation of :func:`open_at_first_build`.
+
+    Version 2: the map reassigns modules among a chain's members, so a facility with a committed
+    build is never in a chain (:func:`fill_chains`). With vintage capex a module of vintage v costs
+    ``CRF capex_f W_c(v) + fom_f W(v)`` with ``W_c(v) = (1+g)^(v-b) W(v)``; members share g (and
+    identical ones share everything), and for g != 0 chains need capex and fixed O&M each
+    non-decreasing (capex equal for g > 0, where W_c may increase), so every exchange of an earlier
+    module to an earlier member is still no dearer. Recipes and cell imports see only the chain's
+    total output, which the map keeps (same product, variable cost, capacity each year).
     """
     K, C = m.shared.K_terms, m.shared.C_terms
     rows = {}
@@ -422,6 +441,10 @@ def cover_cuts(m, data) -> None:
     Z >= k + 1 it is >= B + T. It is the mixed-integer rounding facet that the LP relaxation
     otherwise cuts through by building a fraction of a module to cover B exactly. S is each
     (size, ramp-up) class of p's facilities and, in classes of two or more, each facility alone.
+
+    Version 2: B bounds the output from above by what can be used, recipe use included
+    (:func:`consumption_max`); imported cells only lower the local output needed; committed
+    builds are whole modules like any other. Still valid at every whole Z.
     """
     U = max_local_output(data)
     V = consumption_max(data)
@@ -480,7 +503,8 @@ def _cover_row(m, data, product, members, fixed, q, unit, r, y, bound, with_expo
 
 # --------------------------------------------------------------------------- integer stocks
 def integer_in_service(m, data) -> None:
-    """``s_n[f,y] = N[f,y]``, integer in [0, M] (valid: N is a sum of integers, N <= K <= M)."""
+    """``s_n[f,y] = N[f,y]``, integer in [0, M] (valid: N is a sum of integers, N <= K <= M; unchanged
+    by Version 2, whose committed builds are integer builds too)."""
     idx = [(f, y) for f in data.facilities for y in data.years if m.shared.N_terms[f, y]]
     m.s_n = pyo.Var(idx, domain=pyo.NonNegativeIntegers, bounds=lambda _m, f, y: (0, data.facilities[f].max_modules))
     rows = {(f, y): (0.0, _lin([(1.0, m.s_n[f, y])] + [(-c, v) for c, v in m.shared.N_terms[f, y]]), 0.0) for f, y in idx}
@@ -488,7 +512,7 @@ def integer_in_service(m, data) -> None:
 
 
 def integer_product_total(m, data) -> None:
-    """``s_np[p,y] = sum_{f making p} N[f,y]``, integer (valid: a sum of integers)."""
+    """``s_np[p,y] = sum_{f making p} N[f,y]``, integer (valid: a sum of integers; unchanged by Version 2)."""
     terms = {}
     for f, fac in data.facilities.items():
         for y in data.years:
