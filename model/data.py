@@ -858,7 +858,7 @@ def _version2(tables, keyrows, problems, sheet_name, usable, names_certain, know
             problems.append(Problem(csheet, r, "year", f"year {y} is outside the horizon {years[0]}-{years[-1]}; "
                                     "a committed build must come online within the horizon"))
             continue
-        if y < fac.earliest_online_year:
+        if fac.earliest_online_year is not None and y < fac.earliest_online_year:  # None: no horizon (reported)
             problems.append(Problem(csheet, r, "year", f"year {y} is before the earliest_online_year "
                                     f"{fac.earliest_online_year} of facility '{f}'"))
             continue

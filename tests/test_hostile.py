@@ -39,7 +39,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cases import tiny_tables, write_case, raw_workbook
+from cases import add_v2_sheets, tiny_tables, write_case, raw_workbook
 from model import schema as S
 from model.data import CaseData, build_case, coerce, load_case
 from model.errors import InputError
@@ -710,7 +710,7 @@ cell_values = st.one_of(
 
 @st.composite
 def mutations(draw, columns=_NUMERIC, max_edits=4):
-    t = tiny_tables()
+    t = add_v2_sheets(tiny_tables())  # the version-2 sheets are fuzzed too
     for _ in range(draw(st.integers(1, max_edits))):
         if draw(st.integers(0, 5)) == 0:
             t["settings"][draw(st.sampled_from(_SETTINGS))] = draw(cell_values)
