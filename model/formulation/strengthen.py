@@ -43,10 +43,14 @@ it reads to the comparison (``IDENTITY_IGNORES``, ``_TECHNICAL``) or switch thes
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
 from .capacity import linear as _lin
+
+if TYPE_CHECKING:
+    from ..data import CaseData
 
 #: Facility fields that may differ between candidates treated as identical by the symmetry
 #: breaking. The core model never reads them. An extension that reads one of them (e.g. a limit
@@ -524,7 +528,7 @@ def integer_product_total(m, data) -> None:
 
 
 # --------------------------------------------------------------------------- entry point
-def add(m, data, s: Strengthening) -> None:
+def add(m: pyo.ConcreteModel, data: "CaseData", s: Strengthening) -> None:
     """Apply the switched-on functions (after the core blocks; the capacity block did the link forms)."""
     if s.bounds:
         implied_bounds(m, data)
