@@ -189,7 +189,7 @@ def test_filled_template_with_the_base_case_validates(template_path, tmp_path):
 
     tables = base_case_tables()
     tables.pop("sources")
-    for name in ("facilities", "imports", "exports"):
+    for name in ("facilities", "imports", "exports", "cell_imports"):
         for rec in tables[name]:
             rec.pop("notes", None)
     case = load_case(_fill(template_path, tmp_path / "filled_base.xlsx", tables))
