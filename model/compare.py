@@ -24,7 +24,8 @@ from typing import Any, Iterable, Sequence
 from . import xlsx_util
 from .errors import InputError, Problem
 from .overrides import cell_text, quote_key
-from .report import _Styles, write_table
+from .kpis import COST_KEY, OLD_COST_KEY
+from .styles import Styles as _Styles, write_table
 from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SUMMARY = "summary"
@@ -101,6 +102,8 @@ def load_results(path: str | Path) -> ResultsBook:
         if k is None:
             continue
         summary.setdefault(str(k).strip(), row[vi] if vi < len(row) else None)
+    if COST_KEY not in summary and OLD_COST_KEY in summary:  # a workbook written before version 2
+        summary[COST_KEY] = summary[OLD_COST_KEY]
     if "status" not in summary:
         raise InputError(Problem(sh.name, None, "key",
                                  f"{path.name} is not a results workbook: sheet '{sh.name}' has no 'status' line; "
@@ -223,7 +226,7 @@ def _pct_text(p: float | None) -> str:
 # --------------------------------------------------------------------------- KPIs
 def kpi_keys(books: Sequence[ResultsBook]) -> list[str]:
     """The KPI lines of the summaries, in a fixed order (capacity and share keys as found)."""
-    keys = ["status", "objective_npv_usd", "mip_gap", "unmet_gwh_total"]
+    keys = ["status", COST_KEY, "mip_gap", "unmet_gwh_total"]
     seen: list[str] = []
     for b in books:
         for k in b.summary:

@@ -52,7 +52,7 @@ def test_run_writes_results_and_exits_0(tmp_path):
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
     wb.close()
     assert summary["status"] == "optimal"
-    for key in ("objective_npv_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file", "input_sha256",
+    for key in ("net_present_cost_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file", "input_sha256",
                 "solver", "solver_version", "model_version"):
         assert key in summary, key
     assert len(summary["input_sha256"]) == 64

@@ -84,9 +84,9 @@ def test_compare_two_runs(two_runs):
     assert p.returncode == 0, p.stdout + p.stderr
     text = p.stdout
     sa, sb = summary(ra), summary(rb)
-    assert sa["objective_npv_usd"] != pytest.approx(sb["objective_npv_usd"], rel=1e-6)
-    assert "objective_npv_usd" in text and f"{sa['objective_npv_usd']:,.0f}" in text
-    assert f"{sb['objective_npv_usd']:,.0f}" in text
+    assert sa["net_present_cost_usd"] != pytest.approx(sb["net_present_cost_usd"], rel=1e-6)
+    assert "net_present_cost_usd" in text and f"{sa['net_present_cost_usd']:,.0f}" in text
+    assert f"{sb['net_present_cost_usd']:,.0f}" in text
     assert "inputs: 2 differences" in text
     assert "imports[cathode_LFP,China].price_usd_per_unit: 11,000 -> 8,000" in text
     assert "facilities[cathode_plant].capex_usd_per_module" in text
@@ -104,10 +104,10 @@ def test_compare_two_runs(two_runs):
 
     # KPIs: A and B are the summaries' values, difference = B - A
     k = {r["item"]: r for r in sheet_rows(out, "kpis")}
-    obj = k["objective_npv_usd"]
-    assert obj["A"] == pytest.approx(sa["objective_npv_usd"], rel=REL)
-    assert obj["B"] == pytest.approx(sb["objective_npv_usd"], rel=REL)
-    assert obj["difference"] == pytest.approx(sb["objective_npv_usd"] - sa["objective_npv_usd"], rel=1e-6)
+    obj = k["net_present_cost_usd"]
+    assert obj["A"] == pytest.approx(sa["net_present_cost_usd"], rel=REL)
+    assert obj["B"] == pytest.approx(sb["net_present_cost_usd"], rel=REL)
+    assert obj["difference"] == pytest.approx(sb["net_present_cost_usd"] - sa["net_present_cost_usd"], rel=1e-6)
     assert obj["pct_difference"] == pytest.approx(obj["difference"] / abs(obj["A"]), rel=1e-6)
     assert k["status"]["A"] == k["status"]["B"] == "optimal"
     for key in ("mip_gap", "unmet_gwh_total", "modules_built_total", "capacity_cells_2028",
@@ -147,8 +147,8 @@ def test_compare_two_runs(two_runs):
 
     # costs: the categories sum to each NPV
     c = {r["category"]: r for r in sheet_rows(out, "costs")}
-    assert c["total"]["A_npv_usd"] == pytest.approx(sa["objective_npv_usd"], rel=1e-7)
-    assert c["total"]["B_npv_usd"] == pytest.approx(sb["objective_npv_usd"], rel=1e-7)
+    assert c["total"]["A_npv_usd"] == pytest.approx(sa["net_present_cost_usd"], rel=1e-7)
+    assert c["total"]["B_npv_usd"] == pytest.approx(sb["net_present_cost_usd"], rel=1e-7)
     assert sum(r["A_npv_usd"] for k_, r in c.items() if k_ != "total") == pytest.approx(c["total"]["A_npv_usd"])
     assert c["imports"]["B_npv_usd"] > c["imports"]["A_npv_usd"]
 
@@ -164,7 +164,7 @@ def test_compare_without_output_writes_nothing(two_runs, tmp_path):
     _, _, ra, rb = two_runs
     p = cli("compare", ra, rb, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert "objective_npv_usd" in p.stdout
+    assert "net_present_cost_usd" in p.stdout
     assert list(tmp_path.iterdir()) == []
 
 
@@ -265,10 +265,10 @@ def test_run_one_scenario_equals_set(scenario_case):
     s, sd = summary(out), summary(direct)
     assert s["scenario"] == "high_tariff"
     assert "imports[anode,China].tariff_rate = 0.4" in s["override_1"] and "scenarios" in s["override_1"]
-    assert s["objective_npv_usd"] == pytest.approx(sd["objective_npv_usd"], rel=REL)
+    assert s["net_present_cost_usd"] == pytest.approx(sd["net_present_cost_usd"], rel=REL)
     base = d / "base.xlsx"
     run(case, base)
-    assert s["objective_npv_usd"] > summary(base)["objective_npv_usd"] * (1 + 1e-6)  # the tariff bites
+    assert s["net_present_cost_usd"] > summary(base)["net_present_cost_usd"] * (1 + 1e-6)  # the tariff bites
     # compare the scenario with the base: exactly the scenario's cell, and the scenario line
     text = compare_workbooks(base, out)
     assert "inputs: 1 difference " in text and "imports[anode,China].tariff_rate: 0.05 -> 0.4" in text
@@ -286,7 +286,7 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
         assert path.exists(), path
     assert not out.exists()
     assert "comparison of 2 scenarios" in p.stdout
-    objs = {n: summary(p_)["objective_npv_usd"] for n, p_ in each.items()}
+    objs = {n: summary(p_)["net_present_cost_usd"] for n, p_ in each.items()}
     assert {n: summary(p_)["scenario"] for n, p_ in each.items()} == {n: n for n in each}
 
     wb = openpyxl.load_workbook(cmp)
@@ -297,7 +297,7 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
     wb.close()
     k = {r["item"]: r for r in sheet_rows(cmp, "kpis")}
     for n in each:
-        assert k["objective_npv_usd"][n] == pytest.approx(objs[n], rel=REL)
+        assert k["net_present_cost_usd"][n] == pytest.approx(objs[n], rel=REL)
         assert k["scenario"][n] == n
     c = {r["category"]: r for r in sheet_rows(cmp, "costs")}
     for n in each:
@@ -311,7 +311,7 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
     # a second scenario run agrees with a direct --set run
     direct = d / "all" / "direct.xlsx"
     run(case, direct, "--set", "facilities[*].capex_usd_per_module*=0.5")
-    assert objs["cheap_capex"] == pytest.approx(summary(direct)["objective_npv_usd"], rel=REL)
+    assert objs["cheap_capex"] == pytest.approx(summary(direct)["net_present_cost_usd"], rel=REL)
 
 
 def test_unknown_scenario_exits_2_listing_names(scenario_case):

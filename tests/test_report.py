@@ -84,7 +84,7 @@ def fake_results(case) -> Results:
     }
     npv = float(tables["costs"]["discounted_usd"].sum())
     summary = {
-        "status": "optimal", "objective_npv_usd": npv, "mip_gap": 1e-5, "solve_seconds": 0.42,
+        "status": "optimal", "net_present_cost_usd": npv, "mip_gap": 1e-5, "solve_seconds": 0.42,
         "unmet_gwh_total": float(tables["demand"]["unmet_gwh"].sum()), "input_file": "case.xlsx",
         "input_sha256": "ab" * 32, "solver": "highs", "solver_version": "1.11.0", "model_version": "0.1.0",
         "settings": {"discount_rate": 0.08, "time_limit_s": 60.0},
@@ -134,7 +134,8 @@ def test_sheets_present_in_order(written, results):
 def test_table_headers_and_values_round_trip(written, results):
     for name, df in results.tables.items():
         back = pd.read_excel(written, sheet_name=name)
-        assert list(back.columns) == list(df.columns), name
+        extra = ["unit"] if name in R.ROW_UNIT_TABLES else []  # quantities whose unit varies by row
+        assert list(back.columns) == list(df.columns) + extra, name
         assert len(back) == len(df), name
         for col in df.columns:
             a, b = df[col].tolist(), back[col].tolist()
@@ -158,31 +159,38 @@ def test_empty_and_missing_tables_keep_core_headers(results, tmp_path):
 
 def test_summary_is_a_key_value_table(written, results):
     df = pd.read_excel(written, sheet_name="summary")
-    assert list(df.columns) == ["key", "value"]
+    assert list(df.columns) == ["key", "value", "unit", "meaning"]  # key, value first: programs read them
     kv = dict(zip(df["key"], df["value"]))
-    for k in ("status", "objective_npv_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file",
+    for k in ("status", "net_present_cost_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file",
               "input_sha256", "solver", "solver_version", "model_version"):
         assert k in kv, k
     assert kv["status"] == "optimal"
-    assert float(kv["objective_npv_usd"]) == pytest.approx(results.summary["objective_npv_usd"])
+    assert float(kv["net_present_cost_usd"]) == pytest.approx(results.summary["net_present_cost_usd"])
     assert float(kv["settings.discount_rate"]) == pytest.approx(0.08)
     assert kv["overrides"] == "settings.discount_rate=0.08; -x"
     assert float(kv["timings.solve"]) == pytest.approx(0.4)
     assert kv["note_1"] == "verification passed" and kv["note_2"] == "+careful"
     assert kv["input_sheets_renamed"] == "demand -> input_demand; local_content -> input_local_content"
     ws = openpyxl.load_workbook(written)["summary"]
-    assert ws["A1"].font.bold and ws.max_column == 2
-    row = {c.value: c.row for c in ws["A"]}["objective_npv_usd"]
-    assert ws.cell(row, 2).number_format == "#,##0"
+    assert ws["A1"].font.bold and ws.max_column == 4
+    row = {c.value: c.row for c in ws["A"]}["net_present_cost_usd"]
+    assert ws.cell(row, 2).number_format == '#,##0.0,,," bn"'  # bn USD, one decimal; the cell keeps USD
+    assert ws.cell(row, 3).value == "USD" and "discounted" in ws.cell(row, 4).value
 
 
 def test_formats_and_layout_of_table_sheets(written):
     wb = openpyxl.load_workbook(written)
     ws = wb["production"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:F")
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:G")
     assert all(c.font.bold for c in ws[1])
-    fmt = {c.value: ws.cell(2, c.column).number_format for c in ws[1]}
-    assert fmt["year"] == "0" and fmt["utilisation"] == "0.0%" and fmt["quantity"] == "#,##0.00"
+    head = [c.value for c in ws[1]]
+    assert head[-1] == "unit"
+    for r in range(2, ws.max_row + 1):
+        fmt = {h: ws.cell(r, i + 1).number_format for i, h in enumerate(head)}
+        unit = ws.cell(r, len(head)).value
+        assert fmt["year"] == "0" and fmt["utilisation"] == "0.0%"
+        # GWh with one decimal, tonnes without spurious decimals
+        assert fmt["quantity"] == ("#,##0.0" if unit == "GWh" else "#,##0"), (r, unit)
     ws = wb["costs"]
     fmt = {c.value: ws.cell(2, c.column).number_format for c in ws[1]}
     assert fmt["discounted_usd"] == "#,##0"
