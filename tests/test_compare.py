@@ -16,7 +16,7 @@ from model.workbook import RawSheet, RawWorkbook
 
 ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-9
-CMP_SHEETS = ("kpis", "builds", "sourcing", "costs", "inputs_diff")
+CMP_SHEETS = ("summary", "kpis", "builds", "sourcing", "costs", "inputs_diff")
 
 # B differs from A in exactly these two input cells; together they make the cathode plant not worth building
 B_IMPORT_PRICE = 8000  # imports[cathode_LFP,China].price_usd_per_unit, 11000 in A
@@ -93,7 +93,7 @@ def test_compare_two_runs(two_runs):
     assert "cathode_plant" in text and "builds that differ" in text
 
     wb = openpyxl.load_workbook(out)
-    assert tuple(wb.sheetnames[:5]) == CMP_SHEETS
+    assert tuple(wb.sheetnames[:6]) == CMP_SHEETS
     for name in CMP_SHEETS:
         ws = wb[name]
         assert ws.freeze_panes == "A2", name
@@ -147,10 +147,10 @@ def test_compare_two_runs(two_runs):
 
     # costs: the categories sum to each NPV
     c = {r["category"]: r for r in sheet_rows(out, "costs")}
-    assert c["total"]["A_npv_usd"] == pytest.approx(sa["net_present_cost_usd"], rel=1e-7)
-    assert c["total"]["B_npv_usd"] == pytest.approx(sb["net_present_cost_usd"], rel=1e-7)
-    assert sum(r["A_npv_usd"] for k_, r in c.items() if k_ != "total") == pytest.approx(c["total"]["A_npv_usd"])
-    assert c["imports"]["B_npv_usd"] > c["imports"]["A_npv_usd"]
+    assert c["total"]["A_discounted_usd"] == pytest.approx(sa["net_present_cost_usd"], rel=1e-7)
+    assert c["total"]["B_discounted_usd"] == pytest.approx(sb["net_present_cost_usd"], rel=1e-7)
+    assert sum(r["A_discounted_usd"] for k_, r in c.items() if k_ != "total") == pytest.approx(c["total"]["A_discounted_usd"])
+    assert c["imports"]["B_discounted_usd"] > c["imports"]["A_discounted_usd"]
 
 
 def test_compare_same_run_shows_no_differences(two_runs):
@@ -206,7 +206,7 @@ def test_compare_with_a_run_without_plan(two_runs):
     assert "B has no plan (status infeasible)" in p.stdout
     assert "settings.allow_unmet_demand: true -> false" in p.stdout
     c = {r["category"]: r for r in sheet_rows(out, "costs")}
-    assert c["total"]["B_npv_usd"] is None and c["total"]["difference"] is None  # not a zero cost
+    assert c["total"]["B_discounted_usd"] is None and c["total"]["difference_usd"] is None  # not a zero cost
     first = {r["facility"]: r["B"] for r in sheet_rows(out, "builds") if r["what"] == "first online year"}
     assert set(first.values()) == {"no plan"}
 
@@ -285,12 +285,12 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
     for path in (*each.values(), cmp):
         assert path.exists(), path
     assert not out.exists()
-    assert "comparison of 2 scenarios" in p.stdout
+    assert "comparison of the base case and 2 scenarios" in p.stdout
     objs = {n: summary(p_)["net_present_cost_usd"] for n, p_ in each.items()}
     assert {n: summary(p_)["scenario"] for n, p_ in each.items()} == {n: n for n in each}
 
     wb = openpyxl.load_workbook(cmp)
-    assert wb.sheetnames[:3] == ["kpis", "builds", "costs"]
+    assert wb.sheetnames[:5] == ["summary", "kpis", "vs_base", "builds", "costs"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2" and ws["A1"].font.b
     assert len(wb["costs"]._charts) == 1

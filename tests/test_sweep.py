@@ -154,7 +154,7 @@ def test_oat_sweep_matches_single_solves(make_case, tmp_path):
     for c in res.cases:
         single = solve_case(prepare_case(raw, list(c.overrides))[0], mip_rel_gap=0.0)
         row = t[t.case == c.index].iloc[0]
-        assert row.objective_npv_usd == pytest.approx(single.solve.objective, rel=1e-6), c.overrides
+        assert row.net_present_cost_usd == pytest.approx(single.solve.objective, rel=1e-6), c.overrides
     # one column per varied input, holding the value used
     assert t["settings.discount_rate ="].dropna().tolist() == pytest.approx([0.04, 0.08, 0.12])
     tor = res.analysis["tornado"]
@@ -216,7 +216,7 @@ def test_failures_are_recorded_and_the_sweep_finishes(make_case, tmp_path):
     assert t.loc["local_content[2028].min_local_value_share=1", "message"]
     bad = t.loc["settings.discount_rate=-0.1"]
     assert bad.status == "invalid_input" and "discount_rate" in bad.message and "out of range" in bad.message
-    assert math.isnan(bad.objective_npv_usd)
+    assert math.isnan(bad.net_present_cost_usd)
     assert t.loc["settings.discount_rate=0.1", "status"] == "optimal"
     assert res.n_failed == 2
     assert res.paths["workbook"].exists()
@@ -259,7 +259,7 @@ def test_dask_local_cluster_gives_the_same_results(make_case, tmp_path):
     assert res.n_computed == len(here.table) and res.run_info["backend"] == "dask"
     workers = {json.loads(p.read_text())["worker"] for p in (tmp_path / "d" / "s_cases").glob("*.json")}
     assert all(str(os.getpid()) not in w for w in workers)
-    pd.testing.assert_series_equal(res.table.objective_npv_usd, here.table.objective_npv_usd, rtol=1e-9)
+    pd.testing.assert_series_equal(res.table.net_present_cost_usd, here.table.net_present_cost_usd, rtol=1e-9)
     assert list(res.table.status) == list(here.table.status)
 
 
@@ -282,7 +282,7 @@ def test_cli_sweep_with_process_pool_writes_workbook(make_case, tmp_path):
     for suffix in (".parquet", ".csv"):
         assert out.with_suffix(suffix).exists()
     assert pd.read_parquet(out.with_suffix(".parquet")).shape[0] == 6
-    assert (out.parent / "case_sweep_tornado.png").exists() and (out.parent / "case_sweep_npv_hist.png").exists()
+    assert (out.parent / "case_sweep_tornado.png").exists() and (out.parent / "case_sweep_cost_hist.png").exists()
     workers = {json.loads(f.read_text())["worker"] for f in (out.parent / "case_sweep_cases").glob("*.json")}
     assert len(workers) >= 1
 
