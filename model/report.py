@@ -506,6 +506,8 @@ def build_workbook(results: Results):
         if df is None:
             header, rows = list(TABLE_COLUMNS.get(key, ())), []
         else:
+            if key == "make_vs_buy":
+                df = make_vs_buy_view(df, results)
             header, rows = _with_row_units(key, df, units)
         write_table(ws, header, rows, st, formats="auto", notes=COLUMN_NOTES)
 
@@ -513,6 +515,48 @@ def build_workbook(results: Results):
         ws = wb.create_sheet(title)
         write_table(ws, sh.header, sh.rows, st, formats="auto", row_unit_col=None)
     return wb
+
+
+def make_vs_buy_view(df, results: Results):
+    """The make-vs-buy table as a planner reads it: whether the best facility is already at its maximum modules.
+
+    Adds ``modules_in_service`` and ``max_modules`` of the best facility in that year, and when it
+    is full while material is imported, says so first in ``break_even`` (a new module being cheaper
+    than importing does not help when no module may be added).
+    """
+    if df is None or not len(df) or "best_facility" not in df.columns or results.case is None:
+        return df
+    b = (results.tables or {}).get("build_schedule")
+    in_service: dict[tuple[str, int], float] = {}
+    if b is not None and len(b):
+        for f, y, n in zip(b["facility"], b["year"], b["modules_in_service"]):
+            in_service[(str(f), int(y))] = float(n)
+    facs = results.case.facilities
+    out = df.copy()
+    mods, maxes, texts = [], [], []
+    for row in out.itertuples(index=False):
+        best = getattr(row, "best_facility", None)
+        fac = facs.get(best) if isinstance(best, str) else None
+        text = getattr(row, "break_even", None)
+        if fac is None:
+            mods.append(None)
+            maxes.append(None)
+            texts.append(text)
+            continue
+        n = in_service.get((best, int(row.year)))
+        mods.append(n)
+        maxes.append(fac.max_modules)
+        imp = getattr(row, "import_quantity", 0.0) or 0.0
+        if n is not None and fac.max_modules > 0 and n >= fac.max_modules and imp > 1e-9:
+            unit = getattr(row, "unit", "") or ""
+            text = (f"{best} is already at its maximum of {fac.max_modules} modules in {int(row.year)}: the "
+                    f"{imp:,.0f} {unit} imported cannot be made locally unless max_modules is raised. " + (text or ""))
+        texts.append(text)
+    out["modules_in_service"] = mods
+    out["max_modules"] = maxes
+    if "break_even" in out.columns:
+        out["break_even"] = texts
+    return out
 
 
 def _material_units(results: Results) -> dict[str, str]:

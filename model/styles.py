@@ -260,6 +260,8 @@ def print_setup(ws, *, header_rows: int | None = 1, landscape: bool = True) -> N
 
 MAX_COL_WIDTH = 40
 MAX_TEXT_WIDTH = 60
+MAX_HEADER_WIDTH = 18  # a longer header wraps
+PAGE_WIDTH_CHARS = 240  # characters of column width a landscape page shows at a readable size
 MIN_COL_WIDTH = 6
 
 
@@ -301,7 +303,8 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
         fmts = [None] * ncol
     else:
         fmts = list(formats)[:ncol] + [None] * max(0, ncol - len(formats))
-    widths = [len(h) + 3 for h in header]  # + room for the filter button
+    # + room for the filter button; long names wrap in the header row instead of widening the column
+    widths = [min(len(h) + 3, MAX_HEADER_WIDTH) for h in header]
     caps = [MAX_COL_WIDTH] * ncol
     has_long = [False] * ncol
     for c, h in enumerate(header, start=1):
@@ -309,6 +312,7 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
         xlsx_util.set_cell(cell, h if h else None)
         cell.font = st.bold
         cell.fill = st.header_fill
+        cell.alignment = st.header
         if notes and h in notes:
             cm = Comment(notes[h], "battery-plan")
             cm.width, cm.height = 260, 80
@@ -341,11 +345,19 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
         if has_long[i]:
             caps[i] = MAX_TEXT_WIDTH
     _set_widths(ws, widths, caps)
+    final = [max(MIN_COL_WIDTH, min(cap, w + 2)) for w, cap in zip(widths, caps)]
+    head_lines = max((_lines(h, w) for h, w in zip(header, final)), default=1)
+    if head_lines > 1:
+        ws.row_dimensions[first_row].height = 13.5 * head_lines + 2
     ws.freeze_panes = f"A{first_row + 1}"
     if ncol:
         ws.auto_filter.ref = f"A{first_row}:{get_column_letter(ncol)}{last}"
     if print_ready:
         print_setup(ws, header_rows=first_row)
+        pages_wide = math.ceil(sum(final) / PAGE_WIDTH_CHARS)
+        if pages_wide > 1:  # a very wide table: readable type over several pages, first column repeated
+            ws.page_setup.fitToWidth = pages_wide
+            ws.print_title_cols = "A:A"
     return last
 
 
@@ -380,6 +392,7 @@ def write_cover(ws, sections: Sequence[tuple[str, Sequence[Sequence[Any]]]], st:
     kw, vw = 10, 14
     for key, text in alerts:
         xlsx_util.set_cell(ws.cell(row=r, column=1), key)
+        ws.cell(row=r, column=1).alignment = st.top
         vc = ws.cell(row=r, column=2)
         xlsx_util.set_cell(vc, text)
         for c in range(1, 5):
@@ -403,7 +416,7 @@ def write_cover(ws, sections: Sequence[tuple[str, Sequence[Sequence[Any]]]], st:
         r += 1
         for row in rows:
             key, value, unit, meaning = (list(row) + [None] * 4)[:4]
-            fmt = row[4] if len(row) > 4 else format_of_unit(unit)
+            fmt = row[4] if len(row) > 4 else (FMT_USD_BN if unit == "USD" else format_of_unit(unit))
             value = plain(value)
             kc = ws.cell(row=r, column=1)
             xlsx_util.set_cell(kc, key)

@@ -1125,7 +1125,6 @@ def csv_safe(df):
 
 def summary_sections(result: SweepResult) -> tuple[list[tuple[str, list[tuple]]], list[tuple[str, str]]]:
     """The sweep's cover: ``[(section, [(key, value, unit, meaning), ...])]`` and the alerts (unmet demand)."""
-    from .kpis import unmet_alert
     from .solve import solver_version
 
     info = getattr(result, "run_info", {})
@@ -1224,11 +1223,13 @@ def summary_sections(result: SweepResult) -> tuple[list[tuple[str, list[tuple]]]
         prov.append((f"note_{i}", n, None, ""))
     alerts = []
     if n_unmet:
-        worst = agg("unmet_gwh_total", "max")
-        text = unmet_alert(worst, agg("penalty_share_of_cost", "max"))
+        worst, share = agg("unmet_gwh_total", "max"), agg("penalty_share_of_cost", "max")
         alerts.append(("unmet_demand_alert",
-                       f"{n_unmet} of {len(t)} cases leave cell demand unmet (worst case shown). {text}"
-                       + (f" Inputs whose swing is mostly penalty: {', '.join(mostly)}." if mostly else "")))
+                       f"UNMET DEMAND in {n_unmet} of {len(t)} cases: up to {worst:,.1f} GWh of cell demand is not "
+                       f"met" + (f" and the penalty is up to {share * 100:.1f}% of a case's net present cost"
+                                 if share is not None else "")
+                       + ". Those cases pay a penalty instead of supplying demand"
+                       + (f"; the tornado bars of {', '.join(mostly)} are mostly that penalty." if mostly else ".")))
     sections = [("Plan (the sweep)", plan), ("Cost", cost), ("Demand", demand), ("Local content", local),
                 ("Run provenance", prov)]
     return sections, alerts

@@ -321,3 +321,86 @@ def test_unknown_scenario_exits_2_listing_names(scenario_case):
     assert p.returncode == 2
     assert "nope" in p.stderr and "high_tariff" in p.stderr and "cheap_capex" in p.stderr
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- provenance and base case (issue 11)
+def test_scenario_provenance_kept_across_reruns_and_reapply_refused(scenario_case):
+    d, case = scenario_case
+    first = d / "prov" / "ht.xlsx"
+    run(case, first, "--scenario", "high_tariff")
+    s1 = summary(first)
+    assert s1["scenario"] == "high_tariff" and s1["scenarios_applied"] == "high_tariff"
+
+    # the same scenario on a workbook that already carries it: refused, nothing written
+    again = d / "prov" / "again.xlsx"
+    p = cli("run", first, "-o", again, "--scenario", "high_tariff", "--no-figures")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "already carry scenario 'high_tariff'" in p.stderr and "--reapply-scenario" in p.stderr
+    assert "Traceback" not in p.stderr and not again.exists()
+
+    # a plain re-run keeps the provenance (no reset to 'none') and records the earlier run
+    rerun = d / "prov" / "rerun.xlsx"
+    run(first, rerun)
+    s2 = summary(rerun)
+    assert s2["scenarios_applied"] == "high_tariff" and not s2["scenario"]
+    assert "case.xlsx" in s2["history_1"]  # the earlier run's input is named
+    assert "scenario high_tariff" in s2["history_1"] and "tariff_rate = 0.4" in s2["history_1"]
+    assert s2["net_present_cost_usd"] == pytest.approx(s1["net_present_cost_usd"], rel=REL)
+
+    # asked for explicitly, the scenario is applied once more and both applications are recorded
+    twice = d / "prov" / "twice.xlsx"
+    run(first, twice, "--scenario", "high_tariff", "--reapply-scenario")
+    s3 = summary(twice)
+    assert s3["scenarios_applied"] == "high_tariff; high_tariff"
+    assert len([k for k in s3 if k.startswith("history_")]) == 1
+
+
+def test_scenario_comparison_has_base_case_and_differences_biggest_first(scenario_case):
+    d, case = scenario_case
+    out = d / "allb" / "res.xlsx"
+    p = cli("run", case, "-o", out, "--scenario", "all", "--no-figures")
+    assert p.returncode == 0, p.stdout + p.stderr
+    base = summary(d / "allb" / "res_base.xlsx")
+    cmp = d / "allb" / "res_comparison.xlsx"
+    k = {r["item"]: r for r in sheet_rows(cmp, "kpis")}
+    assert k["net_present_cost_usd"]["base case"] == pytest.approx(base["net_present_cost_usd"], rel=REL)
+    assert "mip_gap" not in [r["item"] for r in sheet_rows(cmp, "vs_base")]  # no solver internals as KPIs
+    rows = sheet_rows(cmp, "vs_base")
+    assert {r["scenario"] for r in rows} == {"high_tariff", "cheap_capex"}
+    for r in rows:
+        if isinstance(r["value"], (int, float)) and isinstance(r["base case"], (int, float)):
+            assert r["difference"] == pytest.approx(r["value"] - r["base case"], rel=1e-9, abs=1e-9)
+            if r["base case"]:
+                assert r["pct_difference"] == pytest.approx(r["difference"] / abs(r["base case"]), rel=1e-9)
+    for name in ("high_tariff", "cheap_capex"):
+        mine = [r for r in rows if r["scenario"] == name]
+        sizes = [abs(r["pct_difference"]) for r in mine if r["pct_difference"] is not None]
+        moved = [s for s in sizes if s > 0]
+        assert moved == sorted(moved, reverse=True)  # the biggest change reads first
+        cost = next(r for r in mine if r["item"] == "net_present_cost_usd")
+        assert cost["unit"] == "USD"
+        # lower is better: a cost increase is never called good
+        assert cost["reading"] == ("worse (higher)" if cost["difference"] > 0 else "better (lower)")
+    wb = openpyxl.load_workbook(cmp)
+    cover = {r[0]: r for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert "cost_change_vs_base_usd.high_tariff" in cover and cover["net_present_cost_usd.base case"][2] == "USD"
+    c = {r["category"]: r for r in sheet_rows(cmp, "costs")}
+    assert c["total"]["high_tariff - base case"] == pytest.approx(
+        c["total"]["high_tariff"] - c["total"]["base case"], rel=1e-9)
+
+
+def test_old_results_workbook_with_objective_npv_usd_still_compares(scenario_case, tmp_path):
+    d, case = scenario_case
+    new = d / "old" / "new.xlsx"
+    run(case, new)
+    old = tmp_path / "old.xlsx"
+    wb = openpyxl.load_workbook(new)
+    for row in wb["summary"].iter_rows(min_row=2):
+        if row[0].value == "net_present_cost_usd":
+            row[0].value = "objective_npv_usd"  # as written before version 2
+    wb.save(old)
+    from model.compare import compare
+
+    c = compare(old, new)
+    k = {r[0]: r for r in c.kpis}
+    assert k["net_present_cost_usd"][2] == pytest.approx(k["net_present_cost_usd"][3], rel=REL)

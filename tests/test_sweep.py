@@ -331,3 +331,26 @@ def test_csv_cells_cannot_become_formulas():
     out = csv_safe(df)
     assert out.a.tolist()[:6] == ["'=1+1", "'+x", "'-y", "'@z", "'\tt", "ok"]
     assert out.b.tolist() == list(range(7))
+
+
+def test_tornado_marks_inputs_whose_swing_is_mostly_penalty():
+    import pandas as pd
+
+    from model.sweep import Case, Design, Factor, tornado_label, tornado_table
+
+    fd = Factor("demand[*].vehicles", "*=", 0.8, 1.2, 3, False, 2)
+    fc = Factor("facilities[*].capex_usd_per_module", "*=", 0.7, 1.3, 3, False, 3)
+    design = Design("oat", (fd, fc), "sensitivity")
+    cases = [Case(0, ()), Case(1, ("d",), ((fd.label, 0.8),)), Case(2, ("d",), ((fd.label, 1.2),)),
+             Case(3, ("c",), ((fc.label, 0.7),)), Case(4, ("c",), ((fc.label, 1.3),))]
+    # demand x1.2: +30 bn, of which 25 bn penalty; capex: +-1 bn, no penalty
+    table = pd.DataFrame({"case": [0, 1, 2, 3, 4],
+                          "net_present_cost_usd": [20e9, 18e9, 50e9, 19e9, 21e9],
+                          "unmet_penalty_usd": [0.0, 0.0, 25e9, 0.0, 0.0]})
+    tor = tornado_table(design, cases, table)
+    row = tor.set_index("address").loc["demand[*].vehicles"]
+    assert row.swing_usd == pytest.approx(32e9) and row.penalty_share_of_swing == pytest.approx(25 / 32)
+    assert bool(row.mostly_penalty)
+    assert not bool(tor.set_index("address").loc["facilities[*].capex_usd_per_module"].mostly_penalty)
+    assert "mostly unmet-demand penalty" in tornado_label(tor.iloc[0])
+    assert list(tor.address) == ["demand[*].vehicles", "facilities[*].capex_usd_per_module"]  # biggest swing first
