@@ -217,6 +217,8 @@ def _fmt(v: Any, key: str = "") -> str:
         return "true" if v else "false"
     if _is_number(v):
         f = _kpi_format(key)
+        if f == "0":  # a year
+            return f"{int(round(float(v)))}"
         if f in (FMT_PCT, FMT_GAP):
             return f"{float(v) * 100:.{1 if f == FMT_PCT else 2}f}%"
         if f == FMT_USD or abs(float(v)) >= 1e5:
@@ -573,6 +575,25 @@ def _change_size(d: Any, p: Any) -> tuple[int, float]:
     return (1, -abs(p))
 
 
+#: KPIs that lead every comparison, before the rest sorted by size of change.
+HEADLINE = (COST_KEY, "unmet_gwh_total", "penalty_share_of_cost")
+
+
+def kpi_diff(key: str, a: Any, b: Any) -> tuple[float | None, float | None]:
+    """(b - a, relative change) of a KPI; years change by years, never by a percentage."""
+    d, p = _diff(a, b)
+    if describe(key)[1] == "year":
+        p = None
+    return d, p
+
+
+def headline_first(rows: list[list[Any]], d_col: int = 4, p_col: int = 5, key_col: int = 0) -> list[list[Any]]:
+    """The headline KPIs (net present cost, unmet demand, penalty share) first, then the biggest change first."""
+    head = [r for k in HEADLINE for r in rows if r[key_col] == k]
+    rest = [r for r in rows if r[key_col] not in HEADLINE]
+    return head + sort_by_change(rest, d_col, p_col)
+
+
 def sort_by_change(rows: list[list[Any]], d_col: int = 4, p_col: int = 5) -> list[list[Any]]:
     """Rows sorted so that the biggest change reads first (``d_col`` difference, ``p_col`` relative)."""
     return sorted(rows, key=lambda r: _change_size(r[d_col], r[p_col]))
@@ -608,9 +629,9 @@ def compare(a: str | Path, b: str | Path) -> Comparison:
     moved: list[list[Any]] = []
     for k in kpi_keys(books):
         va, vb = ra.summary.get(k), rb.summary.get(k)
-        d, p = _diff(va, vb)
+        d, p = kpi_diff(k, va, vb)
         moved.append([k, unit_of_key(books, k), va, vb, d, p, reading(k, d)])
-    kpis += sort_by_change(moved)
+    kpis += headline_first(moved)
     for k in run_keys(books):
         va, vb = ra.summary.get(k), rb.summary.get(k)
         if va is None and vb is None:
@@ -953,9 +974,9 @@ def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
         part = []
         for k in keys:
             va, vb = books[base].summary.get(k), books[i].summary.get(k)
-            d, p = _diff(va, vb)
+            d, p = kpi_diff(k, va, vb)
             part.append([names[i], k, unit_of_key(books, k), va, vb, d, p, reading(k, d)])
-        rows += sort_by_change(part, d_col=5, p_col=6)
+        rows += headline_first(part, d_col=5, p_col=6, key_col=1)
     _write_table(ws, ["scenario", "item", "unit", ref, "value", "difference", "pct_difference", "reading"], rows, st,
                  [None, None, None, _kpi_fmt2, _kpi_fmt2, _kpi_fmt2, FMT_CHANGE, None],
                  {"difference": f"scenario - {ref}", "pct_difference": f"(scenario - {ref}) / |{ref}|",

@@ -370,11 +370,14 @@ def test_scenario_comparison_has_base_case_and_differences_biggest_first(scenari
     for r in rows:
         if isinstance(r["value"], (int, float)) and isinstance(r["base case"], (int, float)):
             assert r["difference"] == pytest.approx(r["value"] - r["base case"], rel=1e-9, abs=1e-9)
-            if r["base case"]:
+            if r["unit"] == "year":
+                assert r["pct_difference"] is None  # years move by years, not by a percentage
+            elif r["base case"]:
                 assert r["pct_difference"] == pytest.approx(r["difference"] / abs(r["base case"]), rel=1e-9)
     for name in ("high_tariff", "cheap_capex"):
         mine = [r for r in rows if r["scenario"] == name]
-        sizes = [abs(r["pct_difference"]) for r in mine if r["pct_difference"] is not None]
+        assert [r["item"] for r in mine[:3]] == ["net_present_cost_usd", "unmet_gwh_total", "penalty_share_of_cost"]
+        sizes = [abs(r["pct_difference"]) for r in mine[3:] if r["pct_difference"] is not None]
         moved = [s for s in sizes if s > 0]
         assert moved == sorted(moved, reverse=True)  # the biggest change reads first
         cost = next(r for r in mine if r["item"] == "net_present_cost_usd")
