@@ -8,7 +8,7 @@ address that ``--set`` understands). It returns a compact console text and, when
 the same in a comparison workbook.
 
 :func:`compare_scenarios` writes one workbook comparing the results of N scenarios of one case:
-KPIs, build years and NPV by cost category, one column per scenario.
+KPIs and their change from the base case, build years and net present cost by category.
 
 Only the workbook is read: nothing is re-solved. Every workbook is written atomically and every
 string goes through :func:`model.xlsx_util.set_cell`, so text from a workbook can never turn into a
@@ -405,7 +405,7 @@ def sourcing_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
 
 # --------------------------------------------------------------------------- costs
 def cost_by_category(book: ResultsBook) -> dict[str, float]:
-    """Category -> discounted USD summed over the years (the categories sum to the NPV)."""
+    """Category -> discounted USD summed over the years (the categories sum to the net present cost)."""
     out: dict[str, float] = {}
     for rec in book.table("costs"):
         c = rec.get("category")
@@ -425,7 +425,7 @@ def _categories(costs: Sequence[dict[str, float]]) -> list[str]:
 
 
 def cost_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
-    """``category, npv A, npv B, difference, % difference`` and a ``total`` row last."""
+    """``category, cost A, cost B, difference, % difference`` and a ``total`` row last."""
     ca, cb = cost_by_category(a), cost_by_category(b)
     rows = []
     for c in _categories([ca, cb]):

@@ -154,7 +154,7 @@ def _summary_unit_format(key: str, v: Any, units: Mapping[str, str]) -> tuple[st
         if isinstance(v, float) and abs(v) >= 1000:
             return None, FMT_USD
         return None, None
-    return unit, styles.format_of_unit(unit) or (styles.quantity_format(unit) if unit.endswith(("/yr", "t")) else None)
+    return unit, styles.format_of_unit(unit) or styles.quantity_format(unit)
 
 
 def cover_sections(rows: Sequence[tuple[str, Any]], units: Mapping[str, str] | None = None):
