@@ -307,6 +307,7 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
     widths = [min(len(h) + 3, MAX_HEADER_WIDTH) for h in header]
     caps = [MAX_COL_WIDTH] * ncol
     has_long = [False] * ncol
+    tall: dict[int, int] = {}  # row -> lines of its longest wrapped text
     for c, h in enumerate(header, start=1):
         cell = ws.cell(row=first_row, column=c)
         xlsx_util.set_cell(cell, h if h else None)
@@ -339,6 +340,7 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
                 if isinstance(v, str) and w > MAX_COL_WIDTH:
                     has_long[i] = True
                     cell.alignment = st.wrap
+                    tall[r] = max(tall.get(r, 1), _lines(v, MAX_TEXT_WIDTH))
                 if w > widths[i]:
                     widths[i] = w
     for i in range(ncol):
@@ -346,6 +348,9 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
             caps[i] = MAX_TEXT_WIDTH
     _set_widths(ws, widths, caps)
     final = [max(MIN_COL_WIDTH, min(cap, w + 2)) for w, cap in zip(widths, caps)]
+    for r, n in tall.items():  # spreadsheet programs do not grow rows for wrapped text written by a program
+        if n > 1:
+            ws.row_dimensions[r].height = 13.5 * n + 2
     head_lines = max((_lines(h, w) for h, w in zip(header, final)), default=1)
     if head_lines > 1:
         ws.row_dimensions[first_row].height = 13.5 * head_lines + 2
