@@ -467,3 +467,37 @@ def test_make_vs_buy_says_when_the_best_facility_is_at_max_modules(results):
     text = view.break_even.iloc[0]
     assert f"already at its maximum of {fac.max_modules} modules" in text and "80,000 t imported" in text
     assert view.max_modules.iloc[0] == fac.max_modules
+
+
+def test_version2_tables_get_units_and_formats(results, tmp_path):
+    """Tables from the version-2 model (material_use, imported cells, extra columns) format by unit."""
+    t = dict(results.tables)
+    y = results.case.years[0]
+    mat = next(iter(results.case.materials))
+    t["material_use"] = pd.DataFrame({"material": [mat, mat], "year": [y, y], "use_kind": ["cells", "recipe"],
+                                      "consumer": ["LFP", "cathode_LFP"], "quantity": [32_000.0, 1_500.0]})
+    src = t["sourcing"]
+    t["sourcing"] = pd.concat([src, pd.DataFrame({"material": ["cells_LFP"], "year": [y], "source_kind": ["import"],
+                                                  "source": ["China"], "quantity": [12.5]})], ignore_index=True)
+    d = t["demand"].copy()
+    d["local_gwh"], d["imported_gwh"] = d["met_gwh"], 0.0
+    t["demand"] = d
+    b = t["build_schedule"].copy()
+    b["committed_modules"], b["capex_usd_per_module"] = 0, 1.5e8
+    t["build_schedule"] = b
+    out = R.write_report(dataclasses.replace(results, tables=t), tmp_path / "v2.xlsx")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["material_use"]
+    head = [c.value for c in ws[1]]
+    assert head[-1] == "unit" and ws.cell(2, len(head)).value == results.case.materials[mat].unit
+    ws = wb["sourcing"]
+    head = [c.value for c in ws[1]]
+    last = ws.max_row
+    assert ws.cell(last, 1).value == "cells_LFP" and ws.cell(last, len(head)).value == "GWh"
+    assert ws.cell(last, head.index("quantity") + 1).number_format == "#,##0.0"
+    ws = wb["build_schedule"]
+    head = [c.value for c in ws[1]]
+    assert ws.cell(2, head.index("capex_usd_per_module") + 1).number_format == "#,##0"
+    ws = wb["demand"]
+    head = [c.value for c in ws[1]]
+    assert ws.cell(2, head.index("imported_gwh") + 1).number_format == "#,##0.0"

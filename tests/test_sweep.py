@@ -279,6 +279,19 @@ def test_cli_sweep_with_process_pool_writes_workbook(make_case, tmp_path):
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["backend"] == "process-pool" and summary["workers"] == 2 and summary["n_cases"] == 6
     assert len(summary["input_sha256"]) == 64
+    # presentation: a cover with units, the base case first with its difference, print-ready sheets
+    ws = wb["summary"]
+    assert [c.value for c in ws[1]] == ["key", "value", "unit", "meaning"]
+    row = {c.value: c.row for c in ws["A"]}["base_net_present_cost_usd"]
+    assert ws.cell(row, 3).value == "USD" and ws.cell(row, 2).number_format.endswith('" bn"')
+    cases = [dict(zip([c.value for c in wb["cases"][1]], r)) for r in wb["cases"].iter_rows(min_row=2, values_only=True)]
+    assert cases[0]["case"] == 0 and cases[0]["cost_change_vs_base_usd"] == 0
+    changes = [abs(c["cost_change_vs_base_usd"]) for c in cases[1:]]
+    assert changes == sorted(changes, reverse=True)  # the biggest change reads first
+    tor = wb["tornado"]
+    assert tor["A1"].value == "input" and tor.column_dimensions["A"].width >= len(str(tor["A2"].value)) - 1
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
     for suffix in (".parquet", ".csv"):
         assert out.with_suffix(suffix).exists()
     assert pd.read_parquet(out.with_suffix(".parquet")).shape[0] == 6
