@@ -234,6 +234,7 @@ class Styles:
         self.wrap = Alignment(wrap_text=True, vertical="top")
         self.top = Alignment(vertical="top")
         self.unit = Alignment(vertical="top", indent=1)
+        self.unit_cell = Alignment(horizontal="center")
         self.header = Alignment(wrap_text=True, vertical="bottom")
         self.section_rule = Border(bottom=Side(style="thin", color="1F3864"))
 
@@ -259,9 +260,9 @@ def print_setup(ws, *, header_rows: int | None = 1, landscape: bool = True) -> N
 
 
 MAX_COL_WIDTH = 40
-MAX_TEXT_WIDTH = 60
-MAX_HEADER_WIDTH = 18  # a longer header wraps
-PAGE_WIDTH_CHARS = 240  # characters of column width a landscape page shows at a readable size
+MAX_TEXT_WIDTH = 70
+MAX_HEADER_WIDTH = 24  # a longer header wraps
+PAGE_WIDTH_CHARS = 320  # characters of column width one landscape page shows at a readable size
 MIN_COL_WIDTH = 6
 
 
@@ -329,7 +330,7 @@ def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: St
             xlsx_util.set_cell(cell, v)
             i = c - 1
             if i == unit_idx:
-                cell.alignment = st.unit
+                cell.alignment = st.unit_cell
             if i < ncol:
                 f = fmts[i]
                 if callable(f):
