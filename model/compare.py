@@ -819,9 +819,18 @@ def comparison_cover(books: Sequence[ResultsBook], labels: Sequence[str], base: 
             local.append((f"{share_key}.{lab}", b.number(share_key), "share",
                           f"local value share in {share_key[-4:]}, {lab}"))
         prov.append((f"results_workbook.{lab}", str(b.path), None, f"results workbook of {lab}"))
-        for k in ("scenario", "scenarios_applied", "input_file", "input_sha256"):
-            if b.summary.get(k) not in (None, ""):
-                prov.append((f"{k}.{lab}", b.summary.get(k), None, describe(k)[2]))
+        if b.summary.get("scenario") not in (None, ""):
+            prov.append((f"scenario.{lab}", b.summary.get("scenario"), None, describe("scenario")[2]))
+        applied = b.summary.get("scenarios_applied")
+        if applied not in (None, "", "none", b.summary.get("scenario")):
+            prov.append((f"scenarios_applied.{lab}", applied, None, describe("scenarios_applied")[2]))
+    for k in ("input_file", "input_sha256"):  # once when every run read the same input
+        vals = [b.summary.get(k) for b in books]
+        if all(_same(v, vals[0]) for v in vals):
+            if vals[0] not in (None, ""):
+                prov.append((k, vals[0], None, describe(k)[2] + " (the same for every run)"))
+        else:
+            prov += [(f"{k}.{lab}", v, None, describe(k)[2]) for v, lab in zip(vals, labels) if v not in (None, "")]
     sections = [("Plan", plan), ("Cost", cost), ("Demand", demand), ("Local content", local),
                 ("Run provenance", prov)]
     return sections, alerts
