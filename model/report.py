@@ -2,13 +2,21 @@
 
 Sheets, in order:
 
-1. ``summary``: a ``key``, ``value`` table: :attr:`Results.summary` (nested mappings flattened to
-   ``parent.child`` keys, lists joined with ``"; "``), ``timings.<phase>`` when the summary has no
-   timings of its own, then ``note_1``, ``note_2`` ... for :attr:`Results.notes` and the report's
-   own notes.
-2. ``charts``: native Excel charts; the numbers each chart plots are in a table to its right.
+1. ``summary``: a cover with the columns ``key``, ``value``, ``unit``, ``meaning`` (``key`` and
+   ``value`` first: programs read them) in sections (plan, cost, demand, local content, run
+   provenance; :func:`cover_sections`), a heading row (blank ``key``) starting each section and,
+   whenever demand is unmet, an ``unmet_demand_alert`` row first. The rows are
+   :attr:`Results.summary` (nested mappings flattened to ``parent.child`` keys, lists joined with
+   ``"; "``), ``timings.<phase>`` when the summary has no timings of its own, then ``note_1``,
+   ``note_2`` ... for :attr:`Results.notes` and the report's own notes. USD values show in
+   billions with one decimal (the cell keeps USD), shares as percentages.
+2. ``charts``: native Excel charts (axes in GWh, kt, bn USD, %); the numbers each chart plots are
+   in a table to its right; the sheet prints the charts whole, two to a page.
 3. One sheet per result table, the core ones in :data:`TABLE_COLUMNS` order, then any others in
-   the order of :attr:`Results.tables`. Header text = the DataFrame's column names exactly.
+   the order of :attr:`Results.tables`. Header text = the DataFrame's column names exactly; a
+   table whose quantities' unit depends on the row (:data:`ROW_UNIT_TABLES`) gets a last ``unit``
+   column. Number formats come from the column units (:mod:`model.styles`); every sheet prints
+   landscape, one page wide, header row repeated, sheet name and page in the footer.
 4. The input sheets as solved (``Results.case.raw``), same names, headers and rows, so the output
    can be read again as an input. An input sheet whose name is taken by a result sheet (the core
    input sheets ``demand`` and ``local_content`` always are) is written as ``input_<name>`` and
@@ -21,12 +29,8 @@ text, never as a live formula.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import math
-import os
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from . import styles, xlsx_util
 from .results import TABLE_COLUMNS, Results
