@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--output", type=Path, help="results workbook (default outputs/<case>_results.xlsx)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="ADDR=VALUE",
                    help="override an input, e.g. settings.discount_rate=0.05 or 'facilities[*].capex_usd_per_module*=1.2'")
-    r.add_argument("--scenario", help="apply the rows of this scenario from the 'scenarios' sheet ('all' runs each)")
+    r.add_argument("--scenario", help="apply the rows of this scenario from the 'scenarios' sheet ('all' runs the base "
+                   "case and each scenario, and compares them with the base case)")
+    r.add_argument("--reapply-scenario", action="store_true",
+                   help="apply --scenario even if the input (a results workbook) already carries it")
     r.add_argument("--time-limit", type=float, help="HiGHS time limit in seconds (overrides the settings sheet)")
     r.add_argument("--mip-gap", type=float, help="relative MIP gap (overrides the settings sheet)")
     r.add_argument("--threads", type=int, help="HiGHS threads (default: HiGHS's own choice)")
@@ -187,7 +190,8 @@ def cmd_run(args) -> int:
         problems = []
         for name in names:
             try:
-                prepare_case(raw, overrides=args.overrides, scenario=name)
+                prepare_case(raw, overrides=args.overrides, scenario=name,
+                             reapply_scenario=args.reapply_scenario)
             except InputError as exc:
                 problems.extend(exc.problems)
         if problems:
@@ -196,9 +200,14 @@ def cmd_run(args) -> int:
         cmp_out = base.with_name(f"{base.stem}_comparison.xlsx")
         worst = EXIT_OK
         outcomes = []
+        # the base case first: every scenario is compared with it
+        base_out = base.with_name(f"{base.stem}_base.xlsx")
+        code, res = _run_one(args, raw, None, base_out)
+        outcomes.append((BASE_LABEL, base_out, res))
+        worst = max(worst, code)
         for name in names:
             out = base.with_name(f"{base.stem}_{_safe(name)}.xlsx")
-            if out == cmp_out:
+            if out in (cmp_out, base_out):
                 out = base.with_name(f"{base.stem}_{_safe(name)}_scenario.xlsx")
             code, res = _run_one(args, raw, name, out)
             outcomes.append((name, out, res))
@@ -207,11 +216,15 @@ def cmd_run(args) -> int:
 
         _refuse_overwriting_inputs(cmp_out, [args.case])
         compare_scenarios([(n, o) for n, o, r in outcomes if r is not None], cmp_out)
-        print(f"comparison of {len(outcomes)} scenarios written to {cmp_out}")
+        print(f"comparison of the base case and {len(outcomes) - 1} scenarios written to {cmp_out}")
         return worst
     out = args.output or default_output(args.case)
     code, _ = _run_one(args, args.case, args.scenario, out)
     return code
+
+
+#: Name of the base case (no scenario) in a scenario comparison.
+BASE_LABEL = "base case"
 
 
 def _safe(name: str) -> str:
@@ -224,13 +237,20 @@ def _run_one(args, case, scenario, out: Path):
     from .pipeline import Timer, prepare_case, solve_case, summarise
     from .report import write_report
 
+    from .report import run_history
+    from .workbook import RawWorkbook, read_workbook
+
     case_path = Path(case.path) if hasattr(case, "path") else Path(case)
     _refuse_overwriting_inputs(out, [case_path])
     say = (lambda *a: None) if args.quiet else print
     timer = Timer()
     with _Progress(enabled=not args.quiet and not args.tee) as progress:
         progress.step("reading and validating")
-        data, log = prepare_case(case, overrides=args.overrides, scenario=scenario, timer=timer)
+        with timer.phase("read"):
+            raw = case if isinstance(case, RawWorkbook) else read_workbook(case)
+        prior = run_history(raw)  # a results workbook as input: carry its provenance on
+        data, log = prepare_case(raw, overrides=args.overrides, scenario=scenario, timer=timer,
+                                 reapply_scenario=getattr(args, "reapply_scenario", False))
         n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
         progress.write(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
                        f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions")
@@ -251,7 +271,9 @@ def _run_one(args, case, scenario, out: Path):
             else:
                 progress.step("explaining why there is no plan")
                 explain(results)
-        results.summary = summarise(results, input_file=str(case_path), overrides_log=log, scenario=scenario)
+        results.summary = summarise(results, input_file=str(case_path), overrides_log=log, scenario=scenario,
+                                    history=prior.runs,
+                                    scenarios_applied=prior.scenarios)
         progress.step("writing the report")
         with timer.phase("report"):
             path = write_report(results, out, figures_dir=None if args.no_figures else out.parent / "figures")
@@ -300,11 +322,23 @@ def _fmt_usd(x) -> str:
 
 
 def _print_summary(results, path, say, quiet: bool) -> None:
+    from .kpis import unmet_alert
+
     info, t, data = results.solve, results.tables, results.case
+    s = results.summary or {}
     line = f"status: {info.status}"
     if info.has_solution:
-        line += f" | NPV {_fmt_usd(info.objective)} | gap {info.mip_gap:.2e}" if info.mip_gap is not None else f" | NPV {_fmt_usd(info.objective)}"
+        line += f" | net present cost {_fmt_usd(info.objective)}"
+        if info.mip_gap is not None:
+            line += f" | gap {info.mip_gap:.2e}"
     print(line + f" | results: {path}")
+    alert = None
+    if info.has_solution and "demand" in t:
+        unmet = float(t["demand"]["unmet_gwh"].sum())
+        alert = unmet_alert(unmet, s.get("penalty_share_of_cost"), s.get("unmet_penalty_usd"))
+    if alert:  # loud even with --quiet: a plan that buys its way out with a penalty is not a plan
+        bar = "!" * 78
+        print(f"{bar}\n{alert}\n{bar}", file=sys.stderr)
     if quiet:
         return
     if info.has_solution:
@@ -318,9 +352,9 @@ def _print_summary(results, path, say, quiet: bool) -> None:
                 say(f"  {f} ({fac.product}, {fac.module_size:g}/module): {items}")
         else:
             say("builds: none")
-        unmet = float(t["demand"]["unmet_gwh"].sum())
-        if unmet > 1e-6:
-            say(f"unmet cell demand: {unmet:,.2f} GWh over the horizon")
+        shares = [(k, v) for k, v in s.items() if k.startswith("local_value_share_") and v is not None]
+        if shares:
+            say("local value share: " + ", ".join(f"{k.rsplit('_', 1)[1]} {float(v) * 100:.1f}%" for k, v in shares))
         for n in results.notes:
             say(f"note: {n}")
     else:

@@ -8,7 +8,7 @@ address that ``--set`` understands). It returns a compact console text and, when
 the same in a comparison workbook.
 
 :func:`compare_scenarios` writes one workbook comparing the results of N scenarios of one case:
-KPIs, build years and NPV by cost category, one column per scenario.
+KPIs and their change from the base case, build years and net present cost by category.
 
 Only the workbook is read: nothing is re-solved. Every workbook is written atomically and every
 string goes through :func:`model.xlsx_util.set_cell`, so text from a workbook can never turn into a
@@ -24,7 +24,8 @@ from typing import Any, Iterable, Sequence
 from . import xlsx_util
 from .errors import InputError, Problem
 from .overrides import cell_text, quote_key
-from .report import _Styles, write_table
+from .kpis import COST_KEY, OLD_COST_KEY, describe, reading, unmet_alert
+from .styles import FMT_SIGNED_USD, Styles as _Styles, format_of_unit, write_cover, write_table
 from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SUMMARY = "summary"
@@ -34,8 +35,8 @@ INPUT_SHEETS = ("settings", "demand", "chemistry_mix", "materials", "intensity",
 #: Result tables read from a results workbook (their sheets are never taken for inputs).
 RESULT_SHEETS = ("build_schedule", "production", "sourcing", "demand", "costs", "capex_cashflow", "local_content")
 #: Summary lines that say how a run was made (shown after the KPIs).
-RUN_KEYS = ("input_file", "input_sha256", "scenario", "overrides", "setting_mip_rel_gap", "setting_time_limit_s",
-            "solver_version", "model_version")
+RUN_KEYS = ("input_file", "input_sha256", "scenario", "overrides", "mip_gap", "setting_mip_rel_gap",
+            "setting_time_limit_s", "solver_version", "model_version")
 SOURCE_KINDS = ("local", "import", "export")
 #: Statuses of a run that has a plan (interface.md); other runs have only KPIs and inputs to compare.
 PLAN_STATUSES = ("optimal", "time_limit_feasible")
@@ -62,6 +63,7 @@ class ResultsBook:
     summary: dict[str, Any]  # key -> value, in sheet order
     raw: RawWorkbook  # every sheet as read
     inputs: RawWorkbook  # the echoed input sheets, under their input names
+    units: dict[str, str] = field(default_factory=dict)  # key -> unit (the summary's unit column)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         """Records of a result table (normalised column names); [] when the sheet is absent."""
@@ -96,16 +98,23 @@ def load_results(path: str | Path) -> ResultsBook:
                                  f"{path.name} is not a results workbook: sheet '{sh.name}' needs the columns "
                                  f"'key' and 'value'; {hint}"))
     summary: dict[str, Any] = {}
+    units: dict[str, str] = {}
+    ui = sh.col_index("unit")
     for row in sh.rows:
         k = row[ki] if ki < len(row) else None
-        if k is None:
-            continue
+        if k is None or not str(k).strip():
+            continue  # section headings of the cover have no key
         summary.setdefault(str(k).strip(), row[vi] if vi < len(row) else None)
+        u = row[ui] if ui is not None and ui < len(row) else None
+        if u not in (None, ""):
+            units.setdefault(str(k).strip(), str(u))
+    if COST_KEY not in summary and OLD_COST_KEY in summary:  # a workbook written before version 2
+        summary[COST_KEY] = summary.pop(OLD_COST_KEY)
     if "status" not in summary:
         raise InputError(Problem(sh.name, None, "key",
                                  f"{path.name} is not a results workbook: sheet '{sh.name}' has no 'status' line; "
                                  f"{hint}"))
-    return ResultsBook(path=path, label=path.name, summary=summary, raw=raw, inputs=_input_sheets(raw))
+    return ResultsBook(path=path, label=path.name, summary=summary, raw=raw, inputs=_input_sheets(raw), units=units)
 
 
 def _input_sheets(raw: RawWorkbook) -> RawWorkbook:
@@ -182,18 +191,21 @@ def _year(v: Any) -> int | None:
         return None
 
 
+FMT_BN = '#,##0.00,,," bn"'  # USD shown in billions, two decimals: a 0.5 % change still shows
+
+
 def _kpi_format(key: str) -> str | None:
     k = key.lower()
     if k == "mip_gap" or k.endswith("_gap"):
         return FMT_GAP
-    if "usd" in k or "npv" in k:
-        return FMT_USD
-    if "share" in k:
-        return FMT_PCT
-    if k.startswith("modules"):
+    unit = describe(key)[1]
+    if unit == "USD" or k.endswith("_usd"):
+        return FMT_BN
+    f = format_of_unit(unit) if unit else None
+    if f:
+        return f
+    if k.startswith(("capacity", "unmet", "imports", "modules")):
         return "#,##0"
-    if k.startswith("capacity") or k.startswith("unmet"):
-        return FMT_QTY
     return None
 
 
@@ -205,6 +217,8 @@ def _fmt(v: Any, key: str = "") -> str:
         return "true" if v else "false"
     if _is_number(v):
         f = _kpi_format(key)
+        if f == "0":  # a year
+            return f"{int(round(float(v)))}"
         if f in (FMT_PCT, FMT_GAP):
             return f"{float(v) * 100:.{1 if f == FMT_PCT else 2}f}%"
         if f == FMT_USD or abs(float(v)) >= 1e5:
@@ -221,23 +235,38 @@ def _pct_text(p: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- KPIs
+#: Summary keys never shown as KPIs (solver internals and the alert sentence).
+NOT_KPI = ("status", "unmet_demand_alert", "best_bound_usd", "mip_gap", "solve_seconds", "unmet_gwh_worst_year")
+
+
 def kpi_keys(books: Sequence[ResultsBook]) -> list[str]:
-    """The KPI lines of the summaries, in a fixed order (capacity and share keys as found)."""
-    keys = ["status", "objective_npv_usd", "mip_gap", "unmet_gwh_total"]
+    """The planner's KPIs found in the summaries (:mod:`model.kpis`): cost, demand, plan, local content.
+
+    Solver internals (MIP gap, bound, times) are not KPIs; they are listed with the run provenance.
+    """
+    head = [COST_KEY, "unmet_gwh_total", "penalty_share_of_cost", "unmet_penalty_usd"]
     seen: list[str] = []
     for b in books:
         for k in b.summary:
-            if (k.startswith("capacity_") or k.startswith("local_value_share_")) and k not in seen:
+            if k in NOT_KPI or k in head or k in seen:
+                continue
+            if describe(k)[0] in ("plan", "cost", "demand", "local content"):
                 seen.append(k)
-    keys += sorted((k for k in seen if k.startswith("capacity_")))
-    keys += sorted((k for k in seen if k.startswith("local_value_share_")))
-    keys.append("modules_built_total")
-    return keys
+    present = {k for b in books for k in b.summary}
+    return [k for k in head if k in present or k == COST_KEY] + seen
+
+
+def unit_of_key(books: Sequence[ResultsBook], key: str) -> str | None:
+    for b in books:
+        if key in b.units:
+            return b.units[key]
+    return describe(key)[1]
 
 
 def run_keys(books: Sequence[ResultsBook]) -> list[str]:
     """Summary lines that say how each run was made: input file/hash, scenario, overrides, settings."""
     keys = [k for k in RUN_KEYS if k != "overrides"]
+    keys.insert(keys.index("scenario") + 1, "scenarios_applied")
     ov: list[str] = []
     for b in books:
         for k in b.summary:
@@ -376,7 +405,7 @@ def sourcing_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
 
 # --------------------------------------------------------------------------- costs
 def cost_by_category(book: ResultsBook) -> dict[str, float]:
-    """Category -> discounted USD summed over the years (the categories sum to the NPV)."""
+    """Category -> discounted USD summed over the years (the categories sum to the net present cost)."""
     out: dict[str, float] = {}
     for rec in book.table("costs"):
         c = rec.get("category")
@@ -396,7 +425,7 @@ def _categories(costs: Sequence[dict[str, float]]) -> list[str]:
 
 
 def cost_rows(a: ResultsBook, b: ResultsBook) -> list[list[Any]]:
-    """``category, npv A, npv B, difference, % difference`` and a ``total`` row last."""
+    """``category, cost A, cost B, difference, % difference`` and a ``total`` row last."""
     ca, cb = cost_by_category(a), cost_by_category(b)
     rows = []
     for c in _categories([ca, cb]):
@@ -535,13 +564,48 @@ def _diff_line(d: InputDiff) -> str:
 
 
 # --------------------------------------------------------------------------- the comparison
+def _change_size(d: Any, p: Any) -> tuple[int, float]:
+    """Sort key, biggest change first: relative change, then changes from zero, then unchanged rows."""
+    if d is None or not _is_number(d):
+        return (3, 0.0)
+    if abs(d) <= 1e-9 * max(1.0, abs(d)):
+        return (2, 0.0)
+    if p is None:
+        return (0, -abs(d))  # from zero: an infinite relative change
+    return (1, -abs(p))
+
+
+#: KPIs that lead every comparison, before the rest sorted by size of change.
+HEADLINE = (COST_KEY, "unmet_gwh_total", "penalty_share_of_cost")
+
+
+def kpi_diff(key: str, a: Any, b: Any) -> tuple[float | None, float | None]:
+    """(b - a, relative change) of a KPI; years change by years, never by a percentage."""
+    d, p = _diff(a, b)
+    if describe(key)[1] == "year":
+        p = None
+    return d, p
+
+
+def headline_first(rows: list[list[Any]], d_col: int = 4, p_col: int = 5, key_col: int = 0) -> list[list[Any]]:
+    """The headline KPIs (net present cost, unmet demand, penalty share) first, then the biggest change first."""
+    head = [r for k in HEADLINE for r in rows if r[key_col] == k]
+    rest = [r for r in rows if r[key_col] not in HEADLINE]
+    return head + sort_by_change(rest, d_col, p_col)
+
+
+def sort_by_change(rows: list[list[Any]], d_col: int = 4, p_col: int = 5) -> list[list[Any]]:
+    """Rows sorted so that the biggest change reads first (``d_col`` difference, ``p_col`` relative)."""
+    return sorted(rows, key=lambda r: _change_size(r[d_col], r[p_col]))
+
+
 @dataclass
 class Comparison:
     """Everything :func:`compare_workbooks` shows, as rows (also handy for tests)."""
 
     a: ResultsBook
     b: ResultsBook
-    kpis: list[list[Any]]  # item, A, B, difference, % difference
+    kpis: list[list[Any]]  # item, unit, A, B, difference, % difference, reading (biggest change first)
     builds: list[list[Any]]
     sourcing: list[list[Any]]
     costs: list[list[Any]]
@@ -560,16 +624,19 @@ def compare(a: str | Path, b: str | Path) -> Comparison:
     if problems:
         raise InputError(problems)
     ra, rb = books
-    kpis: list[list[Any]] = [["results workbook", ra.label, rb.label, None, None]]
+    kpis: list[list[Any]] = [["results workbook", None, ra.label, rb.label, None, None, None],
+                             ["status", None, ra.summary.get("status"), rb.summary.get("status"), None, None, None]]
+    moved: list[list[Any]] = []
     for k in kpi_keys(books):
         va, vb = ra.summary.get(k), rb.summary.get(k)
-        d, p = _diff(va, vb)
-        kpis.append([k, va, vb, d, p])
+        d, p = kpi_diff(k, va, vb)
+        moved.append([k, unit_of_key(books, k), va, vb, d, p, reading(k, d)])
+    kpis += headline_first(moved)
     for k in run_keys(books):
         va, vb = ra.summary.get(k), rb.summary.get(k)
         if va is None and vb is None:
             continue
-        kpis.append([k, va, vb, None, None])
+        kpis.append([k, unit_of_key(books, k), va, vb, None, None, None])
     return Comparison(ra, rb, kpis, build_rows(ra, rb), sourcing_rows(ra, rb), cost_rows(ra, rb),
                       input_diffs(ra.inputs, rb.inputs))
 
@@ -590,14 +657,21 @@ def compare_workbooks(a: str | Path, b: str | Path, out: str | Path | None = Non
 
 def comparison_text(c: Comparison, top: int = 10) -> str:
     lines = [f"A: {c.a.path}", f"B: {c.b.path}", ""]
-    rows = [r for r in c.kpis if r[0] != "results workbook"]
+    rows = [r for r in c.kpis if r[0] not in ("results workbook",)]
     w = max(len(str(r[0])) for r in rows) if rows else 10
-    lines.append(f"{'':<{w}}  {'A':>18}  {'B':>18}  {'B - A':>16}  {'%':>9}")
-    for k, va, vb, d, p in rows:
-        if k in RUN_KEYS or k.startswith("override_") or k == "overrides":
+    lines.append(f"{'':<{w}}  {'A':>18}  {'B':>18}  {'B - A':>16}  {'%':>9}  reading")
+    for k, unit, va, vb, d, p, why in rows:
+        if k in RUN_KEYS or k.startswith("override_") or k in ("overrides", "scenarios_applied"):
             continue
+        if d is not None and not _differs(_num(va), _num(vb)) and k != COST_KEY:
+            continue  # unchanged KPIs: on the workbook's kpis sheet
         lines.append(f"{k:<{w}}  {_fmt(va, k):>18}  {_fmt(vb, k):>18}  "
-                     f"{'' if d is None else _fmt(d, k):>16}  {_pct_text(p):>9}")
+                     f"{'' if d is None else _fmt(d, k):>16}  {_pct_text(p):>9}  {why or ''}")
+    for side, book in (("A", c.a), ("B", c.b)):
+        alert = unmet_alert(book.number("unmet_gwh_total"), book.number("penalty_share_of_cost"),
+                            book.number("unmet_penalty_usd"))
+        if alert:
+            lines.append(f"!! {side}: {alert}")
     for k in ("scenario", "input_sha256"):
         va, vb = c.a.summary.get(k), c.b.summary.get(k)
         if not _same(va, vb):
@@ -630,7 +704,7 @@ def comparison_text(c: Comparison, top: int = 10) -> str:
 
     moved = [r for r in c.costs if r[0] != "total" and r[3] is not None and _differs(r[1], r[2])]
     if moved:
-        lines.append("NPV by cost category, B - A (largest first):")
+        lines.append("net present cost by category, B - A (largest first; positive = dearer):")
         for cat, va, vb, d, p in sorted(moved, key=lambda r: -abs(r[3]))[:5]:
             lines.append(f"  {cat:<22} {d:>+18,.0f} USD  (A {va:,.0f}, B {vb:,.0f})")
 
@@ -673,12 +747,12 @@ def _bar_chart(ws, title: str, data_cols: Sequence[int], names: Sequence[str], f
     ch.type = "col"
     ch.grouping = "clustered"
     ch.title = title
-    ch.y_axis.title = "USD million (discounted)"
+    ch.y_axis.title = "bn USD (discounted)"
     ch.x_axis.title = "cost category"
-    ch.y_axis.number_format = '#,##0,,'
+    ch.y_axis.number_format = '#,##0.0,,,'
     ch.x_axis.delete = False  # openpyxl 3.1 hides axes unless told otherwise
     ch.y_axis.delete = False
-    ch.width, ch.height = 22.0, 11.0
+    ch.width, ch.height = 24.0, 10.0
     ch.legend.position = "b"
     for col, name in zip(data_cols, names):
         ch.add_data(Reference(ws, min_col=col, max_col=col, min_row=first_row, max_row=last_row),
@@ -701,41 +775,122 @@ _DIFF_NOTES = {
 }
 
 
+FMT_BN1 = '#,##0.0,,," bn"'
+FMT_BN_SIGNED = '+#,##0.00,,," bn";-#,##0.00,,," bn";0.00'
+FMT_CHANGE = "+0.0%;-0.0%;0.0%"
+REF_NOTE = {"A": "the reference run", "B": "compared with A"}
+
+
+def _last_share_key(books: Sequence[ResultsBook]) -> str | None:
+    keys = sorted({k for b in books for k in b.summary if k.startswith("local_value_share_") and k[-4:].isdigit()})
+    return keys[-1] if keys else None
+
+
+def comparison_cover(books: Sequence[ResultsBook], labels: Sequence[str], base: int = 0):
+    """Sections and alerts of a comparison's cover sheet: each run's headline figures and its change from the base."""
+    ref = labels[base]
+    plan, cost, demand, local, prov = [], [], [], [], []
+    alerts = []
+    share_key = _last_share_key(books)
+    ref_cost = books[base].number(COST_KEY)
+    for i, (b, lab) in enumerate(zip(books, labels)):
+        tag = " (the reference)" if i == base else ""
+        plan.append((f"status.{lab}", b.summary.get("status"), None, f"how the run of {lab} ended{tag}"))
+        n_mod = b.number("modules_built_total")
+        if n_mod is not None:
+            plan.append((f"modules_built_total.{lab}", n_mod, "modules", f"modules built over the horizon, {lab}"))
+        v = b.number(COST_KEY)
+        cost.append((f"{COST_KEY}.{lab}", v, "USD", f"net present cost of {lab}{tag}; lower is better", FMT_BN1))
+        if i != base:
+            d, p = _diff(ref_cost, v)
+            cost.append((f"cost_change_vs_base_usd.{lab}", d, "USD",
+                         f"{lab} minus {ref}: {reading(COST_KEY, d) or 'n/a'} (positive = dearer)", FMT_BN_SIGNED))
+            cost.append((f"cost_change_vs_base_pct.{lab}", p, "change", f"the same, relative to {ref}", FMT_CHANGE))
+        ps = b.number("penalty_share_of_cost")
+        if ps is not None:
+            cost.append((f"penalty_share_of_cost.{lab}", ps, "share",
+                         "unmet-demand penalty / net present cost (should be 0)"))
+        u = b.number("unmet_gwh_total")
+        demand.append((f"unmet_gwh_total.{lab}", u, "GWh", f"cell demand not met over the horizon, {lab}"))
+        text = unmet_alert(u, ps, b.number("unmet_penalty_usd"))
+        if text:
+            alerts.append((f"unmet_demand_alert.{lab}", f"{lab}: {text}"))
+        if share_key:
+            local.append((f"{share_key}.{lab}", b.number(share_key), "share",
+                          f"local value share in {share_key[-4:]}, {lab}"))
+        prov.append((f"results_workbook.{lab}", str(b.path), None, f"results workbook of {lab}"))
+        if b.summary.get("scenario") not in (None, ""):
+            prov.append((f"scenario.{lab}", b.summary.get("scenario"), None, describe("scenario")[2]))
+        applied = b.summary.get("scenarios_applied")
+        if applied not in (None, "", "none", b.summary.get("scenario")):
+            prov.append((f"scenarios_applied.{lab}", applied, None, describe("scenarios_applied")[2]))
+    for k in ("input_file", "input_sha256"):  # once when every run read the same input
+        vals = [b.summary.get(k) for b in books]
+        if all(_same(v, vals[0]) for v in vals):
+            if vals[0] not in (None, ""):
+                prov.append((k, vals[0], None, describe(k)[2] + " (the same for every run)"))
+        else:
+            prov += [(f"{k}.{lab}", v, None, describe(k)[2]) for v, lab in zip(vals, labels) if v not in (None, "")]
+    sections = [("Plan", plan), ("Cost", cost), ("Demand", demand), ("Local content", local),
+                ("Run provenance", prov)]
+    return sections, alerts
+
+
+def _unit_of_build_row(row) -> str:
+    return "year" if row[2] == "first online year" else "modules"
+
+
 def build_comparison_workbook(c: Comparison):
-    """The comparison workbook in memory (openpyxl)."""
+    """The comparison workbook in memory (openpyxl): a cover, then KPIs, builds, sourcing, costs, inputs."""
     from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
 
     st = _Styles()
     wb = Workbook()
     la, lb = f"A: {c.a.label}", f"B: {c.b.label}"
 
     ws = wb.active
-    ws.title = "kpis"
-    _write_table(ws, ["item", "A", "B", "difference", "pct_difference"], c.kpis, st,
-                 [None, _kpi_fmt, _kpi_fmt, _kpi_fmt, FMT_PCT], _DIFF_NOTES)
+    ws.title = "summary"
+    sections, alerts = comparison_cover([c.a, c.b], ["A", "B"], 0)
+    sections[-1][1][0:0] = [("A", str(c.a.path), None, "the reference run"), ("B", str(c.b.path), None,
+                                                                                "the run compared with A"),
+                            ("input_differences", len(c.inputs), "count",
+                             "input cells that differ (sheet inputs_diff)")]
+    write_cover(ws, sections, st, alerts=alerts)
+
+    ws = wb.create_sheet("kpis")
+    _write_table(ws, ["item", "unit", "A", "B", "difference", "pct_difference", "reading"], c.kpis, st,
+                 [None, None, _kpi_fmt3, _kpi_fmt3, _kpi_fmt3, FMT_CHANGE, None],
+                 {**_DIFF_NOTES, "reading": "better / worse for the planner: lower cost and unmet demand, higher "
+                                            "local share are better",
+                  "unit": "unit of the row (USD values are shown in billions)"})
 
     ws = wb.create_sheet("builds")
-    _write_table(ws, ["facility", "product", "what", "year", "A", "B", "difference"], c.builds, st,
-                 [None, None, None, FMT_INT, FMT_INT, FMT_INT, FMT_INT],
+    rows = [[*r[:4], _unit_of_build_row(r), *r[4:]] for r in c.builds]
+    _write_table(ws, ["facility", "product", "what", "year", "unit", "A", "B", "difference"], rows, st,
+                 [None, None, None, FMT_INT, None, FMT_INT, FMT_INT, FMT_INT],
                  {**_DIFF_NOTES, "what": "first online year, modules built over the horizon, or modules built in a "
                                          "year (only years that differ)"})
 
     ws = wb.create_sheet("sourcing")
+    units = {**_material_units(c.a), **_material_units(c.b)}
+    rows = [[m, y, k, "share" if k == LOCAL_SHARE else units.get(m, ""), va, vb, d]
+            for m, y, k, va, vb, d in c.sourcing]
     share_or_qty = lambda row: FMT_PCT if row[2] == LOCAL_SHARE else FMT_QTY  # noqa: E731
-    _write_table(ws, ["material", "year", "source_kind", "A", "B", "difference"], c.sourcing, st,
-                 [None, FMT_INT, None, share_or_qty, share_or_qty, share_or_qty],
+    _write_table(ws, ["material", "year", "source_kind", "unit", "A", "B", "difference"], rows, st,
+                 [None, FMT_INT, None, None, share_or_qty, share_or_qty, share_or_qty],
                  {**_DIFF_NOTES, "source_kind": "local / import / export quantities that differ (the material's "
                                                 "unit); local_share = (local - export) / consumption, every year"})
 
     ws = wb.create_sheet("costs")
-    last = _write_table(ws, ["category", "A_npv_usd", "B_npv_usd", "difference", "pct_difference"], c.costs, st,
-                        [None, FMT_USD, FMT_USD, FMT_USD, FMT_PCT],
-                        {**_DIFF_NOTES, "A_npv_usd": f"{c.a.label}: discounted USD summed over the years",
-                         "B_npv_usd": f"{c.b.label}: discounted USD summed over the years"})
+    last = _write_table(ws, ["category", "A_discounted_usd", "B_discounted_usd", "difference_usd", "pct_difference"],
+                        c.costs, st, [None, FMT_USD, FMT_USD, FMT_USD, FMT_CHANGE],
+                        {**_DIFF_NOTES, "A_discounted_usd": f"{c.a.label}: discounted USD summed over the years",
+                         "B_discounted_usd": f"{c.b.label}: discounted USD summed over the years",
+                         "difference_usd": "B - A: positive = B is dearer"})
     ws.cell(row=last, column=1).font = st.bold  # the total row
     if last > 2:
-        _bar_chart(ws, "NPV by cost category: A vs B", [2, 3], [la, lb], 2, last - 1, f"{get_column_letter(7)}2")
+        _bar_chart(ws, "Net present cost by category, bn USD: A vs B", [2, 3], [la, lb], 2, last - 1,
+                   f"A{last + 3}")
 
     ws = wb.create_sheet("inputs_diff")
     rows = [[d.sheet, d.key, d.column or None, d.a, d.b, d.change, d.address or None] for d in c.inputs]
@@ -743,36 +898,99 @@ def build_comparison_workbook(c: Comparison):
     return wb
 
 
+def _kpi_fmt3(row) -> str | None:
+    return _kpi_format(str(row[0]))
+
+
+def _material_units(book: ResultsBook) -> dict[str, str]:
+    """material -> unit, from the results' sourcing sheet (unit column) or the echoed materials sheet."""
+    out: dict[str, str] = {}
+    mats = book.inputs.sheet("materials")
+    if mats is not None:
+        for _, rec in mats.records():
+            if rec.get("material") is not None and rec.get("unit") not in (None, ""):
+                out[str(rec["material"])] = str(rec["unit"])
+    for rec in book.table("sourcing"):
+        m, u = rec.get("material"), rec.get("unit")
+        if m is not None and u not in (None, ""):
+            out[str(m)] = str(u)
+        elif m is not None and str(m).startswith("cells"):
+            out[str(m)] = "GWh"
+    return out
+
+
 def write_comparison(c: Comparison, out: str | Path) -> Path:
     return xlsx_util.atomic_save(build_comparison_workbook(c), Path(out))
 
 
 # --------------------------------------------------------------------------- N scenarios
-def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
-    """One workbook comparing the results of N scenarios (one column per scenario), written atomically.
+#: Name of the base case among the items of :func:`compare_scenarios` (the CLI runs it first).
+BASE_CASE = "base case"
 
-    Sheets: ``kpis`` (the summary KPIs, then scenario / override lines), ``builds`` (first online
-    year, total modules and modules built per year of every facility that builds in some scenario),
-    ``costs`` (NPV by cost category, with a native clustered bar chart).
+
+def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
+    """One workbook comparing N runs of one case with its base case, written atomically.
+
+    The reference is the item named :data:`BASE_CASE` (else the first). Sheets: ``summary`` (a
+    cover: each scenario's net present cost and its change from the base, unmet demand, local
+    share, provenance), ``kpis`` (every KPI, one column per run), ``vs_base`` (each scenario's
+    change from the base, absolute and %, scenarios with the biggest cost change first and, within
+    each, the biggest change first), ``builds`` and ``costs`` (net present cost by category, with
+    each scenario's difference from the base, and a native chart).
     """
     from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
 
     books = [load_results(p) for _, p in items]
     names = [str(n) for n, _ in items]
+    base = names.index(BASE_CASE) if BASE_CASE in names else 0
+    ref = names[base]
     st = _Styles()
     wb = Workbook()
 
     ws = wb.active
-    ws.title = "kpis"
-    rows = [["results workbook", *[b.label for b in books]]]
-    for k in kpi_keys(books):
-        rows.append([k, *[b.summary.get(k) for b in books]])
+    ws.title = "summary"
+    sections, alerts = comparison_cover(books, names, base)
+    write_cover(ws, sections, st, alerts=alerts)
+
+    ws = wb.create_sheet("kpis")
+    keys = kpi_keys(books)
+    rows = [["results workbook", None, *[b.label for b in books]],
+            ["status", None, *[b.summary.get("status") for b in books]]]
+    for k in keys:
+        rows.append([k, unit_of_key(books, k), *[b.summary.get(k) for b in books]])
     for k in run_keys(books):
+        if k.startswith("override_"):
+            continue  # long lines: counted below, listed in each results workbook
         vals = [b.summary.get(k) for b in books]
         if any(v is not None for v in vals):
-            rows.append([k, *vals])
-    _write_table(ws, ["item", *names], rows, st, [None, *[_kpi_fmt] * len(books)])
+            rows.append([k, unit_of_key(books, k), *vals])
+    rows.append(["overrides_count", "count", *[sum(1 for k in b.summary if k.startswith("override_"))
+                                               for b in books]])
+    _write_table(ws, ["item", "unit", *names], rows, st, [None, None, *[_kpi_fmt] * len(books)],
+                 {ref: "the reference: every scenario is compared with it on sheet vs_base"})
+    for r in range(1, len(rows) + 2):
+        ws.cell(row=r, column=3 + base).fill = st.base_fill
+
+    ws = wb.create_sheet("vs_base")
+    order = []
+    for i, b in enumerate(books):
+        if i == base:
+            continue
+        d, p = _diff(books[base].number(COST_KEY), b.number(COST_KEY))
+        order.append((_change_size(d, p), i))
+    rows = []
+    for _, i in sorted(order):
+        part = []
+        for k in keys:
+            va, vb = books[base].summary.get(k), books[i].summary.get(k)
+            d, p = kpi_diff(k, va, vb)
+            part.append([names[i], k, unit_of_key(books, k), va, vb, d, p, reading(k, d)])
+        rows += headline_first(part, d_col=5, p_col=6, key_col=1)
+    _write_table(ws, ["scenario", "item", "unit", ref, "value", "difference", "pct_difference", "reading"], rows, st,
+                 [None, None, None, _kpi_fmt2, _kpi_fmt2, _kpi_fmt2, FMT_CHANGE, None],
+                 {"difference": f"scenario - {ref}", "pct_difference": f"(scenario - {ref}) / |{ref}|",
+                  "reading": "better / worse for the planner: lower cost and unmet demand, higher local share "
+                             "are better", ref: "the base case's value"})
 
     ws = wb.create_sheet("builds")
     bs = [_builds(b) for b in books]
@@ -781,27 +999,37 @@ def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
         if all(b.total(f) <= 0 for b in bs):
             continue
         prod = next((b.product[f] for b in bs if f in b.product), "")
-        rows.append([f, prod, "first online year", None, *[_first_text(bk, b.first_online(f))
-                                                            for bk, b in zip(books, bs)]])
-        rows.append([f, prod, "modules built, total", None, *[_as_int(b.total(f)) if bk.has_plan else NO_PLAN
-                                                               for bk, b in zip(books, bs)]])
+        rows.append([f, prod, "first online year", None, "year", *[_first_text(bk, b.first_online(f))
+                                                                    for bk, b in zip(books, bs)]])
+        rows.append([f, prod, "modules built, total", None, "modules",
+                     *[_as_int(b.total(f)) if bk.has_plan else NO_PLAN for bk, b in zip(books, bs)]])
         years = sorted({y for b in bs for (ff, y), n in b.built.items() if ff == f and n > 0})
         for y in years:
-            rows.append([f, prod, "modules built", y, *[_as_int(b.built.get((f, y), 0.0)) if bk.has_plan else None
-                                                         for bk, b in zip(books, bs)]])
-    _write_table(ws, ["facility", "product", "what", "year", *names], rows, st,
-                 [None, None, None, FMT_INT, *[FMT_INT] * len(books)],
+            rows.append([f, prod, "modules built", y, "modules",
+                         *[_as_int(b.built.get((f, y), 0.0)) if bk.has_plan else None for bk, b in zip(books, bs)]])
+    _write_table(ws, ["facility", "product", "what", "year", "unit", *names], rows, st,
+                 [None, None, None, FMT_INT, None, *[FMT_INT] * len(books)],
                  {"what": "first online year, modules built over the horizon, or modules built in a year"})
 
     ws = wb.create_sheet("costs")
     costs = [cost_by_category(b) for b in books]
-    rows = [[cat, *[c.get(cat, 0.0) if bk.has_plan else None for bk, c in zip(books, costs)]]
-            for cat in _categories(costs)]
-    rows.append(["total", *[sum(c.values()) if bk.has_plan else None for bk, c in zip(books, costs)]])
-    last = _write_table(ws, ["category", *names], rows, st, [None, *[FMT_USD] * len(books)],
-                        {n: f"{b.label}: discounted USD summed over the years" for n, b in zip(names, books)})
+    others = [i for i in range(len(books)) if i != base]
+    rows = []
+    for cat in [*_categories(costs), "total"]:
+        vals = [(sum(c.values()) if cat == "total" else c.get(cat, 0.0)) if bk.has_plan else None
+                for bk, c in zip(books, costs)]
+        rows.append([cat, *vals, *[_diff(vals[base], vals[i])[0] for i in others]])
+    diff_names = [f"{names[i]} - {ref}" for i in others]
+    last = _write_table(ws, ["category", *names, *diff_names], rows, st,
+                        [None, *[FMT_USD] * len(books), *[FMT_SIGNED_USD] * len(others)],
+                        {**{n: f"{b.label}: discounted USD summed over the years" for n, b in zip(names, books)},
+                         **{n: "difference from the base case, USD (positive = dearer)" for n in diff_names}})
     ws.cell(row=last, column=1).font = st.bold
     if last > 2 and books:
-        _bar_chart(ws, "NPV by cost category per scenario", list(range(2, 2 + len(books))), names, 2, last - 1,
-                   f"{get_column_letter(len(books) + 3)}2")
+        _bar_chart(ws, "Net present cost by category per scenario, bn USD", list(range(2, 2 + len(books))), names,
+                   2, last - 1, f"A{last + 3}")
     return xlsx_util.atomic_save(wb, Path(out))
+
+
+def _kpi_fmt2(row) -> str | None:
+    return _kpi_format(str(row[1]))

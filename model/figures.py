@@ -322,24 +322,25 @@ def write_figures(results: Results, folder, stem: str = "results", dpi: int = 12
         written.append(_atomic_savefig(fig, folder / f"{stem}_sourcing.png", dpi))
         plt.close(fig)
 
-        # 3. cost breakdown (discounted, USD million)
+        # 3. cost breakdown (discounted, bn USD)
         fig, ax = plt.subplots(figsize=(10, 4.8))
         if years and len(cd.costs):
-            rows = [(c, cd.costs.loc[c].values / 1e6) for c in cd.costs.index]
+            rows = [(c, cd.costs.loc[c].values / 1e9) for c in cd.costs.index]
             cmap = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
             _stacked_bars(ax, years, rows, [cmap(i % cmap.N) for i in range(len(rows))])
-            total = cd.costs.sum(axis=0).values / 1e6
+            total = cd.costs.sum(axis=0).values / 1e9
             ax.plot(years, total, color="black", marker="o", ms=3, lw=1.2, label="net total")
             ax.axhline(0, color="0.3", lw=0.6)
             _year_axis(ax, years)
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-            ax.set_ylabel("USD million (discounted)")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.1f}"))
+            ax.set_ylabel("bn USD (discounted)")
             ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
             npv = float(cd.costs.values.sum())
-            ax.set_title(f"Cost by category, discounted to base year (USD million; NPV {npv / 1e6:,.1f})")
+            ax.set_title(f"Cost by category and year, discounted to the base year, bn USD "
+                         f"(net present cost {npv / 1e9:,.1f} bn USD)")
         else:
             _no_data(ax, no_plan)
-            ax.set_title("Cost by category, discounted to base year (USD million)")
+            ax.set_title("Cost by category and year, discounted to the base year, bn USD")
         fig.tight_layout()
         written.append(_atomic_savefig(fig, folder / f"{stem}_costs.png", dpi))
         plt.close(fig)

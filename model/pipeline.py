@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Sequence
 
 from . import MODEL_VERSION, __version__
@@ -36,11 +37,18 @@ class Timer:
 
 
 def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | None = None,
-                 timer: Timer | None = None) -> tuple[CaseData, list[dict]]:
-    """Read (unless given a RawWorkbook), apply scenario rows then ``--set`` overrides, validate."""
+                 timer: Timer | None = None, reapply_scenario: bool = False) -> tuple[CaseData, list[dict]]:
+    """Read (unless given a RawWorkbook), apply scenario rows then ``--set`` overrides, validate.
+
+    A results workbook whose inputs already carry ``scenario`` (its summary row
+    ``scenarios_applied``) is refused unless ``reapply_scenario``: applying a scenario twice
+    compounds its changes (a x1.3 demand becomes x1.69) without a word.
+    """
     timer = timer or Timer()
     with timer.phase("read"):
         raw = path_or_raw if isinstance(path_or_raw, RawWorkbook) else read_workbook(path_or_raw)
+        if scenario and not reapply_scenario:
+            _refuse_reapplied_scenario(raw, scenario)
         raw = inputs_from_report(raw)  # a results workbook is a valid case: use its echoed inputs
     log: list[dict] = []
     with timer.phase("validate"):
@@ -55,6 +63,20 @@ def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | Non
         else:
             data = build_case(raw)
     return data, log
+
+
+def _refuse_reapplied_scenario(raw: RawWorkbook, scenario: str) -> None:
+    from .errors import Problem
+    from .report import run_history
+
+    applied = run_history(raw).scenarios
+    if any(str(s).strip().lower() == str(scenario).strip().lower() for s in applied):
+        name = Path(raw.path).name if raw.path else "the input"
+        raise InputError(Problem(
+            "summary", None, "scenarios_applied",
+            f"{name} is a results workbook whose inputs already carry scenario '{scenario}' (applied by an "
+            f"earlier run: {'; '.join(applied)}); applying it again would compound its changes. Run the original "
+            f"case with --scenario {scenario}, or add --reapply-scenario to apply it once more on purpose."))
 
 
 def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap: float | None = None,
@@ -93,33 +115,47 @@ def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap
 
 
 def summarise(results: Results, *, input_file: str = "", overrides_log: Sequence[dict] = (),
-              scenario: str | None = None) -> dict:
-    """The summary sheet: status, KPIs and everything needed to repeat the run exactly."""
+              scenario: str | None = None, history: Sequence[str] = (),
+              scenarios_applied: Sequence[str] = ()) -> dict:
+    """The summary sheet: status, the planner's KPIs (:func:`model.kpis.kpis`) and the run's provenance.
+
+    ``history`` lists the earlier runs whose results workbook became this run's input and
+    ``scenarios_applied`` the scenarios those runs applied (:func:`model.report.run_history`), so
+    the provenance survives re-runs. The report groups the keys in sections (plan, cost, demand,
+    local content, run provenance) with units and meanings.
+    """
     import pyomo
+
+    from .kpis import COST_KEY, kpis
 
     data, info = results.case, results.solve
     t = results.tables
     s: dict = {}
     s["status"] = info.status
-    s["objective_npv_usd"] = info.objective
+    k = kpis(results) if info.has_solution else {}
+    s[COST_KEY] = info.objective if info.objective is not None else k.get(COST_KEY)
+    s.update({key: v for key, v in k.items() if key != COST_KEY})
+    if "unmet_gwh_total" not in s:
+        s["unmet_gwh_total"] = float(t["demand"]["unmet_gwh"].sum()) if "demand" in t else None
+    if "demand" in t:
+        s["demand_gwh_total"] = float(t["demand"]["demand_gwh"].sum())
+        for col in ("local_gwh", "imported_gwh"):  # version 2 demand columns
+            if col in t["demand"].columns:
+                s[f"{col}_total"] = float(t["demand"][col].sum())
+    if "costs" in t and len(t["costs"]):
+        by = t["costs"].groupby("category", sort=False)["discounted_usd"].sum()
+        for cat, v in by.items():
+            if cat != "unmet_penalty":
+                s[f"cost_{cat}_usd"] = float(v)
     s["best_bound_usd"] = info.bound
     s["mip_gap"] = info.mip_gap
     s["solve_seconds"] = round(info.solve_seconds, 3)
-    unmet = float(t["demand"]["unmet_gwh"].sum()) if "demand" in t else None
-    s["unmet_gwh_total"] = unmet
-    if "build_schedule" in t:
-        b = t["build_schedule"]
-        for prod, cap in b[b.year == data.years[-1]].groupby("product")["capacity"].sum().items():
-            s[f"capacity_{prod}_{data.years[-1]}"] = cap
-        s["modules_built_total"] = int(b["modules_built"].sum())
-    if "local_content" in t:
-        lc = t["local_content"].dropna(subset=["local_value_share"])
-        if len(lc):
-            s[f"local_value_share_{int(lc.year.iloc[-1])}"] = float(lc.local_value_share.iloc[-1])
     s["solver_message"] = info.message or info.termination
     s["input_file"] = input_file or (data.raw.path if data.raw is not None else "")
     s["input_sha256"] = data.raw.sha256 if data.raw is not None else ""
     s["scenario"] = scenario or ""
+    applied = list(scenarios_applied) + ([scenario] if scenario else [])
+    s["scenarios_applied"] = "; ".join(applied) if applied else "none"
     if overrides_log:
         from .overrides import describe
 
@@ -127,6 +163,8 @@ def summarise(results: Results, *, input_file: str = "", overrides_log: Sequence
             s[f"override_{i}"] = line
     else:
         s["overrides"] = "none"
+    for i, line in enumerate(history, start=1):
+        s[f"history_{i}"] = line
     s["solver"] = info.solver
     s["solver_version"] = info.solver_version or solver_version()
     s["model_version"] = MODEL_VERSION

@@ -2,13 +2,21 @@
 
 Sheets, in order:
 
-1. ``summary``: a ``key``, ``value`` table: :attr:`Results.summary` (nested mappings flattened to
-   ``parent.child`` keys, lists joined with ``"; "``), ``timings.<phase>`` when the summary has no
-   timings of its own, then ``note_1``, ``note_2`` ... for :attr:`Results.notes` and the report's
-   own notes.
-2. ``charts``: native Excel charts; the numbers each chart plots are in a table to its right.
+1. ``summary``: a cover with the columns ``key``, ``value``, ``unit``, ``meaning`` (``key`` and
+   ``value`` first: programs read them) in sections (plan, cost, demand, local content, run
+   provenance; :func:`cover_sections`), a heading row (blank ``key``) starting each section and,
+   whenever demand is unmet, an ``unmet_demand_alert`` row first. The rows are
+   :attr:`Results.summary` (nested mappings flattened to ``parent.child`` keys, lists joined with
+   ``"; "``), ``timings.<phase>`` when the summary has no timings of its own, then ``note_1``,
+   ``note_2`` ... for :attr:`Results.notes` and the report's own notes. USD values show in
+   billions with one decimal (the cell keeps USD), shares as percentages.
+2. ``charts``: native Excel charts (axes in GWh, kt, bn USD, %); the numbers each chart plots are
+   in a table to its right; the sheet prints the charts whole, two to a page.
 3. One sheet per result table, the core ones in :data:`TABLE_COLUMNS` order, then any others in
-   the order of :attr:`Results.tables`. Header text = the DataFrame's column names exactly.
+   the order of :attr:`Results.tables`. Header text = the DataFrame's column names exactly; a
+   table whose quantities' unit depends on the row (:data:`ROW_UNIT_TABLES`) gets a last ``unit``
+   column. Number formats come from the column units (:mod:`model.styles`); every sheet prints
+   landscape, one page wide, header row repeated, sheet name and page in the footer.
 4. The input sheets as solved (``Results.case.raw``), same names, headers and rows, so the output
    can be read again as an input. An input sheet whose name is taken by a result sheet (the core
    input sheets ``demand`` and ``local_content`` always are) is written as ``input_<name>`` and
@@ -21,14 +29,10 @@ text, never as a live formula.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import math
-import os
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
-from . import xlsx_util
+from . import styles, xlsx_util
 from .results import TABLE_COLUMNS, Results
 from .workbook import RawSheet, RawWorkbook, normalise
 
@@ -37,195 +41,63 @@ CHARTS_SHEET = "charts"
 #: Prefix of an input sheet whose own name is taken by a result sheet.
 INPUT_COPY_PREFIX = "input_"
 MAX_SHEET_NAME = 31
-MAX_COL_WIDTH = 40
-MIN_COL_WIDTH = 6
+MAX_COL_WIDTH = styles.MAX_COL_WIDTH
+MIN_COL_WIDTH = styles.MIN_COL_WIDTH
 
-FMT_USD = "#,##0"
-FMT_USD_RATE = "#,##0.00"
-FMT_SHARE = "0.0%"
-FMT_QTY = "#,##0.00"
-FMT_COUNT = "#,##0"
-FMT_YEAR = "0"
+FMT_USD = styles.FMT_USD
+FMT_USD_RATE = styles.FMT_RATE
+FMT_SHARE = styles.FMT_SHARE
+FMT_QTY = styles.FMT_QTY
+FMT_COUNT = styles.FMT_COUNT
+FMT_YEAR = styles.FMT_YEAR
 
 #: Unit notes shown as comments on the header cells of result tables (the header text stays the column name).
 COLUMN_NOTES = {
     "year": "calendar year",
     "modules_built": "modules that come online in this year",
     "modules_in_service": "modules in service in this year (built, not yet retired)",
-    "capacity": "capacity available in this year: GWh/yr for cells, the material's unit per year otherwise "
-                "(see input sheet materials)",
-    "quantity": "GWh for cells, the material's unit otherwise (see input sheet materials)",
+    "committed_modules": "modules committed in the committed_builds input sheet for this year",
+    "capex_usd_per_module": "USD per module: capex of a module coming online in this year (vintage capex)",
+    "capacity": "capacity available in this year, in the row's unit (GWh/yr for cells, the material's unit per "
+                "year otherwise)",
+    "quantity": "in the row's unit: GWh for cells, the material's unit otherwise",
     "utilisation": "production / capacity",
     "chemistry": "cell chemistry; blank for material plants",
     "source_kind": "local (a facility's production), import, or export; local + import - export = consumption",
     "source": "facility (local) or origin (import)",
+    "use_kind": "cells (cell making) or recipe (a local plant's input)",
+    "consumer": "the chemistry (cells) or the product material (recipe)",
     "demand_gwh": "cell demand, GWh",
     "met_gwh": "cell demand met, GWh",
-    "unmet_gwh": "cell demand not met, GWh",
+    "unmet_gwh": "cell demand not met, GWh (charged at the unmet-demand penalty)",
+    "local_gwh": "cell demand met by local cells, GWh",
+    "imported_gwh": "cell demand met by imported cells, GWh",
     "undiscounted_usd": "USD (real) in this year",
-    "discounted_usd": "USD discounted to base_year; the column sums to objective_npv_usd",
+    "discounted_usd": "USD discounted to base_year; the column sums to net_present_cost_usd",
     "capex_usd": "USD (real): each module's lump-sum capex spread over its lead time",
-    "local_value_share": "local production less exports, valued at reference prices, over consumption",
+    "local_value_share": "local value over the value of what the cells use (version 2: cell conversion value "
+                         "included)",
     "target": "min_local_value_share of the input (blank = no target)",
+    "conversion_value_usd": "USD: value added by local cell making",
+    "material_value_usd": "USD: local value of materials",
+    "basis_value_usd": "USD: value the share is measured against",
+    "unit": "unit of this row's quantities",
 }
 
+#: Result tables whose quantities are in a unit that depends on the row: the column naming the
+#: material or product, and whether the unit is a rate (per year).
+ROW_UNIT_TABLES = {
+    "build_schedule": ("product", True),
+    "production": ("product", False),
+    "sourcing": ("material", False),
+    "material_use": ("material", False),
+}
 
-# --------------------------------------------------------------------------- values and formats
-def _plain(v: Any) -> Any:
-    """A value openpyxl can store: None for NaN/NA, Python scalars, text for anything exotic."""
-    if v is None or isinstance(v, (str, bool)):
-        return v
-    if hasattr(v, "item") and type(v).__module__ == "numpy":  # numpy scalar
-        v = v.item()
-        if isinstance(v, (str, bool)):
-            return v
-    if isinstance(v, float):
-        if math.isnan(v):
-            return None
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    if isinstance(v, (int, Decimal)):
-        return v
-    try:
-        import pandas as pd
-
-        if v is pd.NA or v is pd.NaT:
-            return None
-        if isinstance(v, pd.Timestamp):
-            v = v.to_pydatetime()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(v, _dt.datetime):
-        return v.replace(tzinfo=None) if v.tzinfo else v
-    if isinstance(v, (_dt.date, _dt.time, _dt.timedelta)):
-        return v
-    if isinstance(v, os.PathLike):
-        return os.fspath(v)
-    return str(v)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
-
-
-def column_format(name: str) -> str | None:
-    """Number format of a result column, from its name."""
-    n = str(name).strip().lower()
-    if n in ("year", "years") or n.endswith("_year"):
-        return FMT_YEAR
-    if "usd_per" in n:
-        return FMT_USD_RATE
-    if "usd" in n:
-        return FMT_USD
-    if "share" in n or "utilisation" in n or "utilization" in n or n == "target" or n.endswith(("_pct", "_fraction")):
-        return FMT_SHARE
-    if n.startswith("modules"):
-        return FMT_COUNT
-    return FMT_QTY
-
-
-def _text_width(v: Any, fmt: str | None) -> int:
-    if v is None:
-        return 0
-    if isinstance(v, str):
-        return len(v)
-    if _is_number(v):
-        try:
-            if fmt and fmt.endswith("%"):
-                return len(f"{float(v) * 100:.1f}%")
-            if fmt == FMT_YEAR:
-                return len(f"{float(v):.0f}")
-            if fmt in (FMT_USD, FMT_COUNT):
-                return len(f"{float(v):,.0f}")
-            if fmt in (FMT_QTY, FMT_USD_RATE):
-                return len(f"{float(v):,.2f}")
-            return min(len(repr(v)), 12)
-        except (OverflowError, ValueError):
-            return 12
-    if isinstance(v, (_dt.datetime, _dt.date)):
-        return 12
-    return len(str(v))
-
-
-class _Styles:
-    """Style objects created once and shared by every cell (openpyxl keeps them in index lists)."""
-
-    def __init__(self):
-        from openpyxl.styles import Alignment, Font, PatternFill
-
-        self.bold = Font(bold=True)
-        self.title = Font(bold=True, size=14)
-        self.subtitle = Font(bold=True, size=11)
-        self.note = Font(italic=True, color="555555")
-        self.header_fill = PatternFill("solid", fgColor="DDEBF7")
-        self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.top = Alignment(vertical="top")
-
-
-def _set_widths(ws, widths: Sequence[int], cap: int = MAX_COL_WIDTH) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = max(MIN_COL_WIDTH, min(cap, w + 2))
-
-
-def write_table(ws, header: Sequence[Any], rows: Iterable[Sequence[Any]], st: _Styles | None = None, *,
-                formats: Any = "auto", notes: Mapping[str, str] | None = None) -> int:
-    """Write a table on ``ws``: header at row 1 (bold, frozen, autofilter), then the rows.
-
-    ``formats`` is ``"auto"`` (number formats from the column names, :func:`column_format`),
-    ``None`` (none), or one entry per column: a number format, ``None``, or a callable
-    ``row -> format``. Columns are fitted to their text; ``notes`` become header comments.
-    Every value goes through :func:`xlsx_util.set_cell`. Returns the last row written.
-    Shared by the report, the comparison and the sweep workbooks.
-    """
-    from openpyxl.comments import Comment
-    from openpyxl.utils import get_column_letter
-
-    st = st or _Styles()
-    header = ["" if h is None else str(h) for h in header]
-    ncol = len(header)
-    if formats == "auto":
-        fmts = [column_format(h) if h else None for h in header]
-    elif formats is None:
-        fmts = [None] * ncol
-    else:
-        fmts = list(formats)[:ncol] + [None] * max(0, ncol - len(formats))
-    widths = [len(h) + 2 for h in header]  # + room for the filter button
-    for c, h in enumerate(header, start=1):
-        cell = ws.cell(row=1, column=c)
-        xlsx_util.set_cell(cell, h if h else None)
-        cell.font = st.bold
-        cell.fill = st.header_fill
-        if notes and h in notes:
-            cm = Comment(notes[h], "battery-plan")
-            cm.width, cm.height = 260, 80
-            cell.comment = cm
-    last = 1
-    for r, row in enumerate(rows, start=2):
-        last = r
-        for c, v in enumerate(row, start=1):
-            v = _plain(v)
-            if v is None:
-                continue
-            cell = ws.cell(row=r, column=c)
-            xlsx_util.set_cell(cell, v)
-            i = c - 1
-            if i < ncol:
-                f = fmts[i]
-                if callable(f):
-                    f = f(row)
-                if f is not None and _is_number(v):
-                    cell.number_format = f
-                w = _text_width(v, f)
-                if w > widths[i]:
-                    widths[i] = w
-    _set_widths(ws, widths)
-    ws.freeze_panes = "A2"
-    if ncol:
-        ws.auto_filter.ref = f"A1:{get_column_letter(ncol)}{last}"
-    return last
+_Styles = styles.Styles  # kept for callers of the old private name
+_plain = styles.plain
+_is_number = styles.is_number
+column_format = styles.column_format
+write_table = styles.write_table
 
 
 # --------------------------------------------------------------------------- summary
@@ -262,44 +134,61 @@ def summary_rows(results: Results, extra_notes: Sequence[str] = (),
     return rows
 
 
-def _summary_format(key: str, v: Any) -> str | None:
+#: Cover-sheet sections, in order (:data:`model.kpis.SECTIONS`).
+SECTION_TITLES = {"plan": "Plan", "cost": "Cost", "demand": "Demand", "local content": "Local content",
+                  "run provenance": "Run provenance"}
+
+
+def _summary_unit_format(key: str, v: Any, units: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(unit, number format) of a summary value: USD in billions with one decimal, shares as %."""
+    from .kpis import describe
+
+    _, unit, _, _ = describe(key, units)
     if not _is_number(v):
-        return None
+        return unit, None
     k = key.lower()
-    if "usd" in k or "npv" in k or "objective" in k or k.endswith(".bound") or k == "bound":
-        return FMT_USD
-    if k.endswith("gap"):
-        return "0.00%"
-    if "seconds" in k or k.startswith("timings"):
-        return "0.00"
-    if isinstance(v, float) and abs(v) >= 1000:
-        return FMT_USD
-    return None
+    if unit is None:
+        if k.startswith("timings") or "seconds" in k:
+            unit = "seconds"
+        elif k.endswith("_usd") or ".bound" in k:
+            unit = "USD"
+    if unit == "USD":
+        return unit, styles.FMT_USD_BN
+    if unit is None:
+        if isinstance(v, float) and abs(v) >= 1000:
+            return None, FMT_USD
+        return None, None
+    return unit, styles.format_of_unit(unit) or styles.quantity_format(unit)
 
 
-def _write_summary(ws, rows: list[tuple[str, Any]], st: _Styles) -> None:
-    for c, h in enumerate(("key", "value"), start=1):
-        cell = ws.cell(row=1, column=c)
-        xlsx_util.set_cell(cell, h)
-        cell.font = st.bold
-        cell.fill = st.header_fill
-    kw, vw = 8, 12
-    for r, (k, v) in enumerate(rows, start=2):
-        kc = ws.cell(row=r, column=1)
-        xlsx_util.set_cell(kc, k)
-        kc.alignment = st.top
-        vc = ws.cell(row=r, column=2)
-        xlsx_util.set_cell(vc, v)
-        fmt = _summary_format(k, v)
-        if fmt:
-            vc.number_format = fmt
-        if isinstance(v, str) and len(v) > 70:
-            vc.alignment = st.wrap
-        kw = max(kw, len(k))
-        vw = max(vw, _text_width(v, fmt))
-    ws.column_dimensions["A"].width = min(45, kw + 2)
-    ws.column_dimensions["B"].width = min(80, vw + 2)
-    ws.freeze_panes = "A2"
+def cover_sections(rows: Sequence[tuple[str, Any]], units: Mapping[str, str] | None = None):
+    """Summary rows grouped into the cover's sections: ``[(title, [(key, value, unit, meaning, fmt)])]``."""
+    from .kpis import describe
+
+    units = units or {}
+    groups: dict[str, list] = {k: [] for k in SECTION_TITLES}
+    for key, v in rows:
+        section, _, meaning, _ = describe(key, units)
+        unit, fmt = _summary_unit_format(key, v, units)
+        if key == RENAMED_KEY:
+            meaning = "input sheets echoed under another name (a result sheet has theirs)"
+        groups.setdefault(section, []).append((key, v, unit, meaning, fmt))
+    return [(SECTION_TITLES.get(k, k), g) for k, g in groups.items() if g]
+
+
+def _write_summary(ws, rows: list[tuple[str, Any]], st: _Styles, units: Mapping[str, str] | None = None) -> None:
+    from .kpis import unmet_alert
+
+    kv = dict(rows)
+    alerts = []
+    unmet = kv.get("unmet_gwh_total")
+    text = unmet_alert(unmet if _is_number(unmet) else None,
+                       kv.get("penalty_share_of_cost") if _is_number(kv.get("penalty_share_of_cost")) else None,
+                       kv.get("unmet_penalty_usd") if _is_number(kv.get("unmet_penalty_usd")) else None)
+    if text:
+        alerts.append(("unmet_demand_alert", text))
+    styles.write_cover(ws, cover_sections([r for r in rows if r[0] != "unmet_demand_alert"], units), st,
+                       alerts=alerts)
 
 
 # --------------------------------------------------------------------------- sheet names
@@ -364,8 +253,8 @@ def _plan(results: Results) -> _Plan:
 
 # --------------------------------------------------------------------------- charts
 _DATA_COL = 14  # column N: chart data tables start here, right of the charts
-_BLOCK_ROWS = 20  # rows per chart block
-_CHART_W, _CHART_H = 19.0, 9.0  # cm
+_BLOCK_ROWS = 16  # rows of 15 pt per chart block: two blocks fill a landscape A4 page
+_CHART_W, _CHART_H = 21.0, 7.8  # cm
 
 
 def _write_charts(ws, results: Results, st: _Styles) -> int:
@@ -423,6 +312,7 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
 
     def style(chart, title: str, y_title: str, y_fmt: str | None = None):
         chart.title = title
+        _title_size(chart, 1100)
         chart.y_axis.title = y_title
         chart.x_axis.title = "year"
         chart.width, chart.height = _CHART_W, _CHART_H
@@ -462,9 +352,12 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         b.gapWidth = 60
         return b
 
+    chart_rows: list[int] = []
+
     def place(chart):
         nonlocal count
         ws.add_chart(chart, f"A{top}")
+        chart_rows.append(top)
         count += 1
 
     def next_block(n_rows: int):
@@ -477,7 +370,7 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
     unmet = (cd.cell_demand - cd.cell_met).abs().max() > 1e-6
     if unmet:
         series.append(("demand met (GWh)", cd.cell_met.tolist()))
-    hdr, rows = block("Cell capacity by plant (GWh/yr) and cell demand (GWh)", series, "#,##0.0", "series")
+    hdr, rows = block("Cell capacity by plant (GWh/yr) and cell demand (GWh)", series, "#,##0.0", "series (GWh)")
     n_cap = len(cd.cell_capacity)
     line = LineChart()
     line.add_data(ref_rows(rows[n_cap], rows[-1]), from_rows=True, titles_from_data=True)
@@ -490,7 +383,7 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         bar += line
     else:  # no cell capacity at all: the demand lines alone
         bar = line
-    style(bar, "Cell capacity by plant vs demand", "GWh per year", "#,##0")
+    style(bar, "Cell capacity by plant (bars) vs cell demand (line), GWh per year", "GWh per year", "#,##0")
     place(bar)
     next_block(len(series))
 
@@ -503,7 +396,7 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         ch.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
         ch.set_categories(cats(hdr))
         line_style(ch)
-        style(ch, "Local material capacity, % of consumption", "capacity / consumption", "0%")
+        style(ch, "Local material plant capacity as % of what the cells consume", "capacity / consumption", "0%")
         place(ch)
         next_block(len(series))
 
@@ -511,6 +404,9 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
     for m in cd.materials:
         t = cd.sourcing[m]
         unit = cd.unit(m)
+        scale = 1.0
+        if unit == "t":  # tonnes read as kt on a chart axis
+            t, unit, scale = t / 1000.0, "kt", 1000.0
         series = [("local production", t.loc["local"].tolist()), ("import", t.loc["import"].tolist())]
         has_export = bool((t.loc["export"] > 1e-9).any())
         if has_export:
@@ -518,13 +414,14 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         n_bar = len(series)
         has_cap = m in cd.material_capacity.index and bool((cd.material_capacity.loc[m] > 1e-9).any())
         if has_cap:
-            series.append(("local capacity", cd.material_capacity.loc[m].tolist()))
-        hdr, rows = block(f"Sourcing of {m} ({unit}/yr)", series, "#,##0", "source")
+            series.append(("local capacity", (cd.material_capacity.loc[m] / scale).tolist()))
+        hdr, rows = block(f"Sourcing of {m} ({unit}/yr)", series, "#,##0.0" if unit in ("kt", "GWh") else "#,##0",
+                          f"source ({unit}/yr)")
         bar = stacked_bar()
         bar.add_data(ref_rows(rows[0], rows[n_bar - 1]), from_rows=True, titles_from_data=True)
         bar.set_categories(cats(hdr))
         fill(bar, ("2E7D32", "EF6C00", "1565C0"))
-        style(bar, f"Sourcing of {m}: local vs import", f"{unit} per year", "#,##0")
+        style(bar, f"Sourcing of {m}: local production vs imports ({unit} per year)", f"{unit} per year", "#,##0")
         if has_cap:
             line = LineChart()
             line.add_data(ref_rows(rows[-1], rows[-1]), from_rows=True, titles_from_data=True)
@@ -536,12 +433,14 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
 
     # (c) discounted cost by category
     if len(cd.costs):
-        series = [(c, (cd.costs.loc[c] / 1e6).tolist()) for c in cd.costs.index]
-        hdr, rows = block("Discounted cost by category (USD million)", series, "#,##0.0", "category")
+        series = [(c, (cd.costs.loc[c] / 1e9).tolist()) for c in cd.costs.index]
+        hdr, rows = block("Discounted cost by category (bn USD)", series, "#,##0.00", "category (bn USD)")
         bar = stacked_bar()
         bar.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
         bar.set_categories(cats(hdr))
-        style(bar, "Cost by category, discounted to base year", "USD million", "#,##0")
+        total = float(cd.costs.values.sum()) / 1e9
+        style(bar, f"Net present cost by category and year, bn USD (total {total:,.1f} bn USD)", "bn USD, discounted",
+              "#,##0.0")
         place(bar)
         next_block(len(series))
 
@@ -556,16 +455,38 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         ch.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
         ch.set_categories(cats(hdr))
         line_style(ch, ("2E7D32", "C62828"), width=28575)
-        style(ch, "Local value share vs target", "share of material value", "0%")
+        style(ch, "Local value share vs the target, % of value", "local value share", "0%")
         place(ch)
         next_block(len(series))
 
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.pagebreak import Break
 
-    ws.column_dimensions[get_column_letter(dc)].width = 24
+    ws.column_dimensions[get_column_letter(dc)].width = 26
     for j in range(1, ny + 1):
         ws.column_dimensions[get_column_letter(dc + j)].width = 10
+    # print the charts whole, two to a landscape page; the data tables are on screen, right of the charts
+    styles.print_setup(ws, header_rows=None)
+    ws.sheet_format.defaultRowHeight = 15
+    ws.sheet_format.customHeight = True  # rows as tall in every program, so two chart blocks fit a page
+    ws.page_margins.top = ws.page_margins.bottom = 0.4
+    ws.print_area = f"A1:{get_column_letter(dc - 1)}{top}"
+    for r in chart_rows[2::2]:
+        ws.row_breaks.append(Break(id=r - 1))
     return count
+
+
+def _title_size(chart, size: int) -> None:
+    """Chart title in ``size``/100 pt bold (the default is large enough to take two lines)."""
+    try:
+        from openpyxl.drawing.text import CharacterProperties, ParagraphProperties
+
+        for p in chart.title.tx.rich.p:
+            p.pPr = ParagraphProperties(defRPr=CharacterProperties(sz=size, b=True))
+            for run in p.r or ():
+                run.rPr = CharacterProperties(sz=size, b=True)
+    except AttributeError:  # pragma: no cover - a title openpyxl did not build as rich text
+        pass
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -578,7 +499,8 @@ def build_workbook(results: Results):
     wb = Workbook()
     ws = wb.active
     ws.title = SUMMARY_SHEET
-    _write_summary(ws, summary_rows(results, plan.notes, plan.renamed), st)
+    units = _material_units(results)
+    _write_summary(ws, summary_rows(results, plan.notes, plan.renamed), st, units)
 
     _write_charts(wb.create_sheet(CHARTS_SHEET), results, st)
 
@@ -588,14 +510,86 @@ def build_workbook(results: Results):
         if df is None:
             header, rows = list(TABLE_COLUMNS.get(key, ())), []
         else:
-            header = [str(c) for c in df.columns]
-            rows = df.itertuples(index=False, name=None)
+            if key == "make_vs_buy":
+                df = make_vs_buy_view(df, results)
+            header, rows = _with_row_units(key, df, units)
         write_table(ws, header, rows, st, formats="auto", notes=COLUMN_NOTES)
 
     for sh, title in plan.inputs:
         ws = wb.create_sheet(title)
-        write_table(ws, sh.header, sh.rows, st, formats=None)
+        write_table(ws, sh.header, sh.rows, st, formats="auto", row_unit_col=None)
     return wb
+
+
+def make_vs_buy_view(df, results: Results):
+    """The make-vs-buy table as a planner reads it: whether the best facility is already at its maximum modules.
+
+    Adds ``modules_in_service`` and ``max_modules`` of the best facility in that year, and when it
+    is full while material is imported, says so first in ``break_even`` (a new module being cheaper
+    than importing does not help when no module may be added).
+    """
+    if df is None or not len(df) or "best_facility" not in df.columns or results.case is None:
+        return df
+    b = (results.tables or {}).get("build_schedule")
+    in_service: dict[tuple[str, int], float] = {}
+    if b is not None and len(b):
+        for f, y, n in zip(b["facility"], b["year"], b["modules_in_service"]):
+            in_service[(str(f), int(y))] = float(n)
+    facs = results.case.facilities
+    out = df.copy()
+    mods, maxes, texts = [], [], []
+    for row in out.itertuples(index=False):
+        best = getattr(row, "best_facility", None)
+        fac = facs.get(best) if isinstance(best, str) else None
+        text = getattr(row, "break_even", None)
+        if fac is None:
+            mods.append(None)
+            maxes.append(None)
+            texts.append(text)
+            continue
+        n = in_service.get((best, int(row.year)))
+        mods.append(n)
+        maxes.append(fac.max_modules)
+        imp = getattr(row, "import_quantity", 0.0) or 0.0
+        if n is not None and fac.max_modules > 0 and n >= fac.max_modules and imp > 1e-9:
+            unit = getattr(row, "unit", "") or ""
+            text = (f"{best} is already at its maximum of {fac.max_modules} modules in {int(row.year)}: the "
+                    f"{imp:,.0f} {unit} imported cannot be made locally unless max_modules is raised. " + (text or ""))
+        texts.append(text)
+    out["modules_in_service"] = mods
+    out["max_modules"] = maxes
+    if "break_even" in out.columns:
+        out["break_even"] = texts
+    return out
+
+
+def _material_units(results: Results) -> dict[str, str]:
+    from .kpis import material_units
+
+    return material_units(results.case) if results.case is not None else {}
+
+
+def row_unit(table: str, name: Any, units: Mapping[str, str]) -> str | None:
+    """The unit of a row of ``table`` about ``name`` (a product or material): GWh for cells."""
+    spec = ROW_UNIT_TABLES.get(table)
+    if spec is None or name is None:
+        return None
+    n = str(name)
+    u = units.get(n) or ("GWh" if n == "cells" or n.startswith("cells_") else None)
+    if u is None:
+        return None
+    return f"{u}/yr" if spec[1] else u
+
+
+def _with_row_units(key: str, df, units: Mapping[str, str]):
+    """Header and rows of a result table, with a ``unit`` column when its quantities' unit varies by row."""
+    header = [str(c) for c in df.columns]
+    spec = ROW_UNIT_TABLES.get(key)
+    if spec is None or "unit" in header or spec[0] not in header:
+        return header, df.itertuples(index=False, name=None)
+    i = header.index(spec[0])
+    rows = ((*row, row_unit(key, row[i], units)) for row in df.itertuples(index=False, name=None))
+    return header + ["unit"], rows
 
 
 def write_report(results: Results, path, *, figures_dir=None) -> Path:
@@ -624,6 +618,48 @@ def _summary_value(raw: RawWorkbook, key: str) -> Any:
         if normalise(rec.get("key")) == key:
             return rec.get("value")
     return None
+
+
+@dataclasses.dataclass
+class RunHistory:
+    """What produced a results workbook: the scenarios its inputs carry and the runs before it."""
+
+    scenarios: list[str]  # every scenario applied to these inputs, oldest first
+    runs: list[str]  # one line per earlier run (oldest first), the workbook's own run last
+
+
+def run_history(raw: RawWorkbook) -> RunHistory:
+    """The provenance recorded in a results workbook's summary (empty for an input workbook).
+
+    Reads ``scenarios_applied`` (or, for workbooks written before it existed, ``scenario``),
+    ``history_<i>`` and the run's own ``input_file``, ``input_sha256``, ``scenario`` and
+    ``override_<i>`` lines, so that a re-run can carry them on.
+    """
+    if not is_report(raw):
+        return RunHistory([], [])
+    s = raw.sheet(SUMMARY_SHEET)
+    kv: dict[str, Any] = {}
+    for _, rec in s.records():
+        k = rec.get("key")
+        if k is not None and str(k).strip():
+            kv.setdefault(str(k).strip(), rec.get("value"))
+    applied_text = kv.get("scenarios_applied")
+    if isinstance(applied_text, str):
+        scenarios = [x.strip() for x in applied_text.split(";") if x.strip() and x.strip() != "none"]
+    else:
+        scenarios = [str(kv["scenario"]).strip()] if kv.get("scenario") not in (None, "") else []
+    hist = [(int(k.split("_")[1]), str(v)) for k, v in kv.items()
+            if k.startswith("history_") and k.split("_")[1].isdigit() and v is not None]
+    runs = [v for _, v in sorted(hist)]
+    ovs = [(int(k.split("_")[1]), str(v)) for k, v in kv.items()
+           if k.startswith("override_") and k.split("_")[1].isdigit() and v is not None]
+    sha = str(kv.get("input_sha256") or "")[:12]
+    scen = kv.get("scenario") or "none"
+    line = (f"{kv.get('run_at_utc') or 'earlier run'}: {Path(str(kv.get('input_file') or '?')).name}"
+            f"{' (sha256 ' + sha + '...)' if sha else ''}, scenario {scen}, overrides: "
+            + ("; ".join(v for _, v in sorted(ovs)) if ovs else "none"))
+    runs.append(line)
+    return RunHistory(scenarios, runs)
 
 
 #: Result tables beyond the core ones; never read back as inputs.

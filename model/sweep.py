@@ -468,27 +468,10 @@ def _kpi_years(data, years: Sequence[int]) -> list[int]:
 
 
 def kpis(results, years: Sequence[int]) -> dict:
-    """Small, flat KPIs of one solved case."""
-    data, t = results.case, results.tables
-    out: dict[str, Any] = {}
-    ys = _kpi_years(data, years)
-    b = t["build_schedule"]
-    for y in ys:
-        by = b[b.year == y]
-        for prod in sorted({fac.product for fac in data.facilities.values()}):
-            out[f"capacity_{prod}_{y}"] = float(by.loc[by["product"] == prod, "capacity"].sum())
-    lc = t["local_content"]
-    for y in ys:
-        row = lc[lc.year == y]
-        v = row["local_value_share"].iloc[0] if len(row) else None
-        out[f"local_value_share_{y}"] = None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-    for f, fac in data.facilities.items():
-        if not fac.can_build:
-            continue
-        bf = b[(b.facility == f) & (b.modules_built > 0)]
-        out[f"modules_built_{f}"] = int(bf["modules_built"].sum())
-        out[f"first_build_year_{f}"] = int(bf["year"].min()) if len(bf) else None
-    return out
+    """Small, flat KPIs of one solved case: the planner's KPIs of :func:`model.kpis.kpis`."""
+    from .kpis import kpis as planner_kpis
+
+    return planner_kpis(results, years)
 
 
 class CaseRunner:
@@ -968,28 +951,37 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
 
 
 # --------------------------------------------------------------------------- tables and analysis
-BASE_COLUMNS = ("case", "status", "objective_npv_usd", "npv_change_vs_base_usd", "mip_gap", "unmet_gwh_total")
-TAIL_COLUMNS = ("highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds", "solve_mode", "overrides",
-                "message", "hash")
+BASE_COLUMNS = ("case", "status", "net_present_cost_usd", "cost_change_vs_base_usd", "cost_change_vs_base_pct",
+                "unmet_gwh_total", "penalty_share_of_cost")
+TAIL_COLUMNS = ("mip_gap", "highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds", "solve_mode",
+                "overrides", "message", "hash")
+#: The record field that holds a case's objective (the stored records keep their first name).
+RECORD_COST = "objective_npv_usd"
 
 
 def case_table(design: Design, cases: list[Case], hashes: list[str], records: dict[str, dict]):
+    """One row per case (case 0 is the base case): net present cost and its change from the base, unmet
+    demand and the penalty's share of the cost, the varied inputs, the planner's KPIs, then run details."""
     import pandas as pd
 
-    base = records[hashes[0]].get("objective_npv_usd") if hashes else None
+    base = records[hashes[0]].get(RECORD_COST) if hashes else None
     rows = []
     kpi_cols: list[str] = []
     for c, h in zip(cases, hashes):
         rec = records[h]
-        row = {"case": c.index, "status": rec.get("status"), "objective_npv_usd": rec.get("objective_npv_usd")}
-        obj = rec.get("objective_npv_usd")
-        row["npv_change_vs_base_usd"] = (obj - base) if obj is not None and base is not None else None
-        row["mip_gap"] = rec.get("mip_gap")
+        obj = rec.get(RECORD_COST)
+        row = {"case": c.index, "status": rec.get("status"), "net_present_cost_usd": obj}
+        row["cost_change_vs_base_usd"] = (obj - base) if obj is not None and base is not None else None
+        row["cost_change_vs_base_pct"] = ((obj - base) / abs(base)) if obj is not None and base else None
         row["unmet_gwh_total"] = rec.get("unmet_gwh_total")
+        row["penalty_share_of_cost"] = (rec.get("kpi") or {}).get("penalty_share_of_cost")
+        row["mip_gap"] = rec.get("mip_gap")
         vals = dict(c.values)
         for f in design.factors:
             row[f.label] = vals.get(f.label)
         for k, v in (rec.get("kpi") or {}).items():
+            if k in BASE_COLUMNS:
+                continue
             if k not in kpi_cols:
                 kpi_cols.append(k)
             row[k] = v
@@ -1004,7 +996,7 @@ def case_table(design: Design, cases: list[Case], hashes: list[str], records: di
         rows.append(row)
     cols = list(BASE_COLUMNS) + [f.label for f in design.factors] + kpi_cols + list(TAIL_COLUMNS)
     df = pd.DataFrame(rows, columns=cols)
-    for c in BASE_COLUMNS[2:] + ("highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds") + \
+    for c in BASE_COLUMNS[2:] + ("mip_gap", "highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds") + \
             tuple(f.label for f in design.factors):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     for c in kpi_cols:
@@ -1014,13 +1006,28 @@ def case_table(design: Design, cases: list[Case], hashes: list[str], records: di
     return df
 
 
+#: An input whose swing is at least this share unmet-demand penalty is marked "mostly penalty".
+PENALTY_SWING_SHARE = 0.5
+
+
 def tornado_table(design: Design, cases: list[Case], table):
-    """NPV at each input's low and high value (others at base), sorted by swing."""
+    """Net present cost at each input's low and high value (others at base), sorted by swing.
+
+    ``penalty_share_of_swing`` is the part of the swing that is unmet-demand penalty; at
+    :data:`PENALTY_SWING_SHARE` or more the input is marked ``mostly_penalty``: its bar measures
+    demand the plan does not meet, not the cost of a plan.
+    """
     import pandas as pd
 
-    base = table.loc[table.case == 0, "objective_npv_usd"]
+    base = table.loc[table.case == 0, "net_present_cost_usd"]
     base = float(base.iloc[0]) if len(base) and pd.notna(base.iloc[0]) else None
-    npv = dict(zip(table.case, table.objective_npv_usd))
+    cost = dict(zip(table.case, table.net_present_cost_usd))
+    pen = dict(zip(table.case, table["unmet_penalty_usd"])) if "unmet_penalty_usd" in table else {}
+
+    def num(d, k):
+        v = d.get(k)
+        return None if v is None or pd.isna(v) else float(v)
+
     rows = []
     for f in design.factors:
         mine = [(dict(c.values)[f.label], c.index) for c in cases if len(c.values) == 1 and c.values[0][0] == f.label]
@@ -1028,23 +1035,33 @@ def tornado_table(design: Design, cases: list[Case], table):
             continue
         lo_v, lo_c = min(mine)
         hi_v, hi_c = max(mine)
-        lo, hi = npv.get(lo_c), npv.get(hi_c)
-        lo = None if lo is None or pd.isna(lo) else float(lo)
-        hi = None if hi is None or pd.isna(hi) else float(hi)
+        lo, hi = num(cost, lo_c), num(cost, hi_c)
+        plo, phi = num(pen, lo_c), num(pen, hi_c)
+        swing = abs(hi - lo) if lo is not None and hi is not None else None
+        pswing = abs(phi - plo) if plo is not None and phi is not None else None
+        share = (min(1.0, pswing / swing) if swing else (0.0 if pswing == 0 else None)) if pswing is not None else None
         rows.append({"address": f.address, "operation": f.op, "low": lo_v, "high": hi_v,
-                     "npv_low_usd": lo, "npv_high_usd": hi, "npv_base_usd": base,
+                     "cost_low_usd": lo, "cost_high_usd": hi, "cost_base_usd": base,
                      "change_at_low_usd": (lo - base) if lo is not None and base is not None else None,
                      "change_at_high_usd": (hi - base) if hi is not None and base is not None else None,
-                     "swing_usd": abs(hi - lo) if lo is not None and hi is not None else None})
-    df = pd.DataFrame(rows, columns=["address", "operation", "low", "high", "npv_low_usd", "npv_high_usd",
-                                     "npv_base_usd", "change_at_low_usd", "change_at_high_usd", "swing_usd"])
+                     "swing_usd": swing, "penalty_swing_usd": pswing, "penalty_share_of_swing": share,
+                     "mostly_penalty": bool(share is not None and share >= PENALTY_SWING_SHARE)})
+    df = pd.DataFrame(rows, columns=["address", "operation", "low", "high", "cost_low_usd", "cost_high_usd",
+                                     "cost_base_usd", "change_at_low_usd", "change_at_high_usd", "swing_usd",
+                                     "penalty_swing_usd", "penalty_share_of_swing", "mostly_penalty"])
     if len(df):
         df = df.sort_values("swing_usd", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
     return df
 
 
+def tornado_label(row) -> str:
+    """The tornado's label of an input: its address and range, and a warning when its swing is mostly penalty."""
+    lab = f"{row.address} {row.operation} [{_num_text(row.low)}, {_num_text(row.high)}]"
+    return lab + "  (mostly unmet-demand penalty)" if bool(row.mostly_penalty) else lab
+
+
 def analyse(design: Design, cases: list[Case], table) -> tuple[dict, list[str]]:
-    """Tornado (oat) or SALib indices (sobol, morris) of the NPV; notes say what was skipped and why."""
+    """Tornado (oat) or SALib indices (sobol, morris) of the net present cost; notes say what was skipped and why."""
     import numpy as np
     import pandas as pd
 
@@ -1057,9 +1074,9 @@ def analyse(design: Design, cases: list[Case], table) -> tuple[dict, list[str]]:
         return out, notes
     if design.kind not in ("sobol", "morris"):
         return out, notes
-    y = table.loc[table.case > 0].sort_values("case")["objective_npv_usd"].to_numpy(dtype=float)
+    y = table.loc[table.case > 0].sort_values("case")["net_present_cost_usd"].to_numpy(dtype=float)
     if np.isnan(y).any():
-        notes.append(f"{design.kind} indices not computed: {int(np.isnan(y).sum())} case(s) have no NPV "
+        notes.append(f"{design.kind} indices not computed: {int(np.isnan(y).sum())} case(s) have no net present cost "
                      "(see the cases sheet); the indices need every sample")
         return out, notes
     problem = design.problem()
@@ -1085,7 +1102,7 @@ def analyse(design: Design, cases: list[Case], table) -> tuple[dict, list[str]]:
             if any(f.integer for f in design.factors):
                 notes.append("morris: whole-number inputs were rounded; their effects are approximate")
     if float(np.nanstd(y)) == 0.0:
-        notes.append(f"{design.kind}: the NPV is the same in every case; the indices are undefined")
+        notes.append(f"{design.kind}: the net present cost is the same in every case; the indices are undefined")
     return out, notes
 
 
@@ -1106,84 +1123,159 @@ def csv_safe(df):
     return out
 
 
-def summary_rows(result: SweepResult) -> list[tuple[str, Any]]:
+def summary_sections(result: SweepResult) -> tuple[list[tuple[str, list[tuple]]], list[tuple[str, str]]]:
+    """The sweep's cover: ``[(section, [(key, value, unit, meaning), ...])]`` and the alerts (unmet demand)."""
     from .solve import solver_version
 
     info = getattr(result, "run_info", {})
     spec: RunSpec = info.get("spec")
     t = result.table
-    rows: list[tuple[str, Any]] = [
-        ("design", result.design.kind),
-        ("definition_source", result.design.source),
-        ("inputs_varied", len(result.design.factors)),
-        ("samples", result.design.samples),
-        ("seed", result.design.seed if result.design.kind in SAMPLED else None),
-        ("n_cases", len(result.cases)),
-        ("n_unique_cases", info.get("n_unique")),
-        ("n_ok", int(t.status.isin(OK).sum())),
-        ("n_failed", result.n_failed),
+    d = result.design
+    plan = [
+        ("design", d.kind, None, "oat: one input at a time; grid; lhs/sobol/morris: sampled"),
+        ("definition_source", d.source, None, "where the sweep's inputs and ranges were defined"),
+        ("inputs_varied", len(d.factors), "count", "inputs varied (sheet definition)"),
+        ("samples", d.samples, "count", "samples of a sampled design"),
+        ("seed", d.seed if d.kind in SAMPLED else None, None, "random seed of a sampled design"),
+        ("n_cases", len(result.cases), "count", "cases, the base case (case 0) included"),
+        ("n_unique_cases", info.get("n_unique"), "count", "distinct cases solved or reused"),
+        ("n_ok", int(t.status.isin(OK).sum()), "count", "cases with a plan"),
+        ("n_failed", result.n_failed, "count", "cases without a plan (see the cases sheet, column message)"),
     ]
     for status, n in t.status.value_counts().items():
-        rows.append((f"n_status_{status}", int(n)))
+        plan.append((f"n_status_{status}", int(n), "count", f"cases that ended {status}"))
     base = t.loc[t.case == 0]
-    rows += [
-        ("base_status", base.status.iloc[0] if len(base) else None),
-        ("base_objective_npv_usd", float(base.objective_npv_usd.iloc[0]) if len(base) and base.objective_npv_usd.notna().iloc[0] else None),
-        ("npv_min_usd", float(t.objective_npv_usd.min()) if t.objective_npv_usd.notna().any() else None),
-        ("npv_max_usd", float(t.objective_npv_usd.max()) if t.objective_npv_usd.notna().any() else None),
-        ("n_computed_this_run", result.n_computed),
-        ("n_reused_from_store", result.n_reused),
-        ("backend", info.get("backend")),
-        ("workers", info.get("workers")),
-        ("scheduler", info.get("scheduler")),
-        ("wall_seconds", round(result.wall_seconds, 3)),
-        ("highs_seconds_total", round(float(t.highs_seconds.sum()), 3)),
-        ("case_seconds_total", round(float(t.case_seconds.sum()), 3)),
-        ("highs_cpu_seconds_total", round(float(t.highs_cpu_seconds.sum()), 3)),
-        ("cases_per_second_this_run", round(result.n_computed / result.wall_seconds, 4) if result.wall_seconds and result.n_computed else None),
-        ("input_file", info.get("input_file")),
-        ("input_sha256", info.get("input_sha256")),
-        ("inputs_content_sha256", spec.inputs_sha256 if spec else None),
-        ("case_store", info.get("store")),
-        ("solver", "highs (highspy, persistent instance, threads=1 per worker)"),
-        ("solver_version", solver_version()),
-        ("model_version", MODEL_VERSION),
-        ("battery_plan_version", __version__),
-        ("setting_mip_rel_gap", spec.mip_rel_gap if spec and spec.mip_rel_gap is not None else "from the settings sheet"),
-        ("setting_time_limit_s", spec.time_limit_s if spec and spec.time_limit_s is not None else "from the settings sheet"),
-        ("setting_warm_start", spec.warm_start if spec else None),
+
+    def first(col):
+        if not len(base) or col not in base or pd_isna(base[col].iloc[0]):
+            return None
+        v = base[col].iloc[0]
+        return v.item() if hasattr(v, "item") else v
+
+    def agg(col, how):
+        if col not in t or not t[col].notna().any():
+            return None
+        return float(getattr(t[col], how)())
+
+    plan.insert(0, ("base_status", first("status"), None, "how the base case (no input changed) ended"))
+    cost = [
+        ("base_net_present_cost_usd", first("net_present_cost_usd"), "USD",
+         "net present cost of the base case (lower is better)"),
+        ("cost_min_usd", agg("net_present_cost_usd", "min"), "USD", "lowest net present cost over the cases"),
+        ("cost_max_usd", agg("net_present_cost_usd", "max"), "USD", "highest net present cost over the cases"),
+        ("cost_change_vs_base_max_pct", agg("cost_change_vs_base_pct", "max"), "change",
+         "largest increase of a case's cost over the base case"),
+        ("cost_change_vs_base_min_pct", agg("cost_change_vs_base_pct", "min"), "change",
+         "largest decrease of a case's cost below the base case"),
+    ]
+    tor = result.analysis.get("tornado")
+    mostly: list[str] = []
+    if tor is not None and len(tor) and tor.swing_usd.notna().any():
+        top = tor.iloc[0]
+        cost.append(("biggest_swing_input", f"{top.address} {top.operation} [{_num_text(top.low)}, "
+                     f"{_num_text(top.high)}]", None, "the input that moves the cost most (sheet tornado)"))
+        cost.append(("biggest_swing_usd", float(top.swing_usd), "USD", "its swing: cost at high - cost at low"))
+        mostly = [a for a, m in zip(tor.address, tor.mostly_penalty) if bool(m)]
+    n_unmet = int((t.unmet_gwh_total.fillna(0) > 1e-6).sum()) if "unmet_gwh_total" in t else 0
+    demand = [
+        ("base_unmet_gwh_total", first("unmet_gwh_total"), "GWh", "cell demand the base case leaves unmet"),
+        ("cases_with_unmet_demand", n_unmet, "count", "cases that leave cell demand unmet (paying the penalty)"),
+        ("unmet_gwh_max", agg("unmet_gwh_total", "max"), "GWh", "most unmet cell demand in a case"),
+        ("penalty_share_of_cost_max", agg("penalty_share_of_cost", "max"), "share",
+         "largest share of a case's cost that is unmet-demand penalty"),
+        ("inputs_mostly_penalty", "; ".join(mostly) if mostly else "none", None,
+         "inputs whose tornado swing is mostly unmet-demand penalty: their bar measures demand not met"),
+    ]
+    local = []
+    shares = sorted(c for c in t.columns if str(c).startswith("local_value_share_"))
+    if shares:
+        k = shares[-1]
+        local = [(f"base_{k}", first(k), "share", f"local value share of the base case in {k[-4:]}"),
+                 (f"{k}_min", agg(k, "min"), "share", f"lowest local value share in {k[-4:]} over the cases"),
+                 (f"{k}_max", agg(k, "max"), "share", f"highest local value share in {k[-4:]} over the cases")]
+    prov = [
+        ("n_computed_this_run", result.n_computed, "count", "cases solved in this run"),
+        ("n_reused_from_store", result.n_reused, "count", "cases taken from an earlier run of the same sweep"),
+        ("backend", info.get("backend"), None, ""),
+        ("workers", info.get("workers"), "count", ""),
+        ("scheduler", info.get("scheduler"), None, ""),
+        ("wall_seconds", round(result.wall_seconds, 3), "seconds", "elapsed time of this run"),
+        ("highs_seconds_total", round(float(t.highs_seconds.sum()), 3), "seconds", "HiGHS time summed over cases"),
+        ("case_seconds_total", round(float(t.case_seconds.sum()), 3), "seconds", "case time summed over cases"),
+        ("highs_cpu_seconds_total", round(float(t.highs_cpu_seconds.sum()), 3), "seconds", ""),
+        ("cases_per_second_this_run", round(result.n_computed / result.wall_seconds, 4)
+         if result.wall_seconds and result.n_computed else None, None, ""),
+        ("input_file", info.get("input_file"), None, "input workbook"),
+        ("input_sha256", info.get("input_sha256"), None, "SHA-256 of the input workbook file"),
+        ("inputs_content_sha256", spec.inputs_sha256 if spec else None, None, "SHA-256 of the input sheets' content"),
+        ("case_store", info.get("store"), None, "folder of the stored cases (a re-run reuses them)"),
+        ("solver", "highs (highspy, persistent instance, threads=1 per worker)", None, ""),
+        ("solver_version", solver_version(), None, ""),
+        ("model_version", MODEL_VERSION, None, ""),
+        ("battery_plan_version", __version__, None, ""),
+        ("setting_mip_rel_gap", spec.mip_rel_gap if spec and spec.mip_rel_gap is not None else "from the settings sheet",
+         None, ""),
+        ("setting_time_limit_s", spec.time_limit_s if spec and spec.time_limit_s is not None
+         else "from the settings sheet", None, ""),
+        ("setting_warm_start", spec.warm_start if spec else None, None, ""),
     ]
     for i, n in enumerate(result.notes, start=1):
-        rows.append((f"note_{i}", n))
-    return rows
+        prov.append((f"note_{i}", n, None, ""))
+    alerts = []
+    if n_unmet:
+        worst, share = agg("unmet_gwh_total", "max"), agg("penalty_share_of_cost", "max")
+        alerts.append(("unmet_demand_alert",
+                       f"UNMET DEMAND in {n_unmet} of {len(t)} cases: up to {worst:,.1f} GWh of cell demand is not "
+                       f"met" + (f" and the penalty is up to {share * 100:.1f}% of a case's net present cost"
+                                 if share is not None else "")
+                       + ". Those cases pay a penalty instead of supplying demand"
+                       + (f"; the tornado bars of {', '.join(mostly)} are mostly that penalty." if mostly else ".")))
+    sections = [("Plan (the sweep)", plan), ("Cost", cost), ("Demand", demand), ("Local content", local),
+                ("Run provenance", prov)]
+    return sections, alerts
 
 
-def _write_df(ws, df, number_formats: dict[str, str] | None = None) -> None:
-    from openpyxl.styles import Font
+def pd_isna(v) -> bool:
+    import pandas as pd
 
-    from .xlsx_util import append_row
+    return v is None or bool(pd.isna(v))
 
-    append_row(ws, [str(c) for c in df.columns], 1)
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for i, row in enumerate(df.itertuples(index=False), start=2):
-        append_row(ws, [_cell(v) for v in row], i)
+
+def summary_rows(result: SweepResult) -> list[tuple[str, Any]]:
+    """The summary's ``(key, value)`` rows, section by section."""
+    sections, alerts = summary_sections(result)
+    return [*alerts, *[(r[0], r[1]) for _, rows in sections for r in rows]]
+
+
+#: Columns of the sweep's tables with their cover units beyond :data:`model.styles.COLUMN_UNITS`.
+_SWEEP_NOTES = {
+    "case": "case number; 0 is the base case (no input changed)",
+    "net_present_cost_usd": "net present cost of the case, USD (lower is better)",
+    "cost_change_vs_base_usd": "case - base case, USD (positive = dearer)",
+    "cost_change_vs_base_pct": "(case - base case) / base case",
+    "unmet_gwh_total": "cell demand not met, GWh (charged at the penalty)",
+    "penalty_share_of_cost": "unmet-demand penalty / net present cost",
+    "swing_usd": "|cost at high - cost at low|, USD",
+    "penalty_share_of_swing": "part of the swing that is unmet-demand penalty",
+    "mostly_penalty": "TRUE: the swing is mostly penalty for unmet demand, not the cost of a plan",
+}
+
+
+def _write_df(ws, df, number_formats: dict[str, str] | None = None, st=None) -> None:
+    """A DataFrame as a table, formatted by unit (:mod:`model.styles`), ready to print."""
+    from .styles import column_format, write_table
+
     fmts = number_formats or {}
-    for j, name in enumerate(df.columns, start=1):
-        fmt = fmts.get(name) or (_default_format(name) if name in df.columns else None)
-        width = min(60, max(10, len(str(name)) + 2))
-        ws.column_dimensions[_col_letter(j)].width = width
-        if fmt:
-            for cell in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                cell[0].number_format = fmt
-    ws.freeze_panes = "B2"
+    formats = [fmts.get(c) or column_format(str(c)) or _default_format(str(c)) for c in df.columns]
+    write_table(ws, [str(c) for c in df.columns], ([_cell(v) for v in row] for row in df.itertuples(index=False)),
+                st, formats=formats, notes=_SWEEP_NOTES)
 
 
 def _default_format(name: str) -> str | None:
     if name.endswith("_usd"):
         return "#,##0"
     if "share" in name or name.endswith("gap"):
-        return "0.00%" if "share" in name else "0.00E+00"
+        return "0.0%" if "share" in name else "0.00E+00"
     if name.endswith("seconds"):
         return "0.000"
     return None
@@ -1205,70 +1297,89 @@ def _cell(v):
     return v
 
 
+def _sorted_cases(table):
+    """The base case first, then the cases with the biggest cost change."""
+    t = table.copy()
+    t["_k"] = t.cost_change_vs_base_usd.abs().fillna(-1.0)
+    t.loc[t.case == 0, "_k"] = float("inf")
+    return t.sort_values(["_k", "case"], ascending=[False, True], kind="stable").drop(columns="_k")
+
+
 def build_workbook(result: SweepResult):
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
 
+    from .styles import Styles, write_cover
+
+    st = Styles()
     wb = Workbook()
     ws = wb.active
     ws.title = "summary"
-    from openpyxl.styles import Font
+    sections, alerts = summary_sections(result)
+    write_cover(ws, sections, st, alerts=alerts)
 
-    from .xlsx_util import append_row
-
-    append_row(ws, ["key", "value"], 1)
-    for c in ws[1]:
-        c.font = Font(bold=True)
-    for i, (k, v) in enumerate(summary_rows(result), start=2):
-        append_row(ws, [k, _cell(v)], i)
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 70
-
-    _write_df(wb.create_sheet("cases"), result.table)
+    wc = wb.create_sheet("cases")
+    _write_df(wc, _sorted_cases(result.table), st=st)
+    for c in wc[2]:
+        if wc.cell(2, 1).value == 0:
+            c.fill = st.base_fill  # the base case
 
     tor = result.analysis.get("tornado")
     if tor is not None:
         wt = wb.create_sheet("tornado")
-        _write_df(wt, tor)
-        n = len(tor)
+        tdf = tor.copy()
+        tdf.insert(0, "input", [tornado_label(r) for r in tor.itertuples()])
+        _write_df(wt, tdf, st=st)
+        n = len(tdf)
+        for r, m in enumerate(tdf.mostly_penalty, start=2):
+            if bool(m):
+                for c in wt[r]:
+                    c.font = st.alert
         if n:
+            cols = list(tdf.columns)
             chart = BarChart()
             chart.type = "bar"
             chart.grouping = "clustered"
             chart.overlap = 100
-            chart.title = "NPV change vs base case (USD)"
-            chart.y_axis.title = "USD"
+            chart.title = "Net present cost change vs base case, bn USD (one input at a time)"
+            chart.y_axis.title = "bn USD"
             chart.x_axis.title = None
             chart.x_axis.scaling.orientation = "maxMin"  # largest swing on top
+            chart.x_axis.tickLblPos = "low"  # labels left of the plot, never over the bars
             chart.x_axis.delete = False
             chart.y_axis.delete = False
-            chart.y_axis.number_format = "#,##0"
-            data = Reference(wt, min_col=8, max_col=9, min_row=1, max_row=n + 1)
+            chart.y_axis.number_format = '#,##0.0,,,'
+            chart.y_axis.majorGridlines = None
+            lo = cols.index("change_at_low_usd") + 1
+            data = Reference(wt, min_col=lo, max_col=lo + 1, min_row=1, max_row=n + 1)
             cats = Reference(wt, min_col=1, min_row=2, max_row=n + 1)
             chart.add_data(data, titles_from_data=True)
             chart.set_categories(cats)
-            chart.height = max(7.5, 1.0 + 0.9 * n)
-            chart.width = 22
+            chart.legend.position = "b"
+            chart.height = min(17.0, max(7.5, 2.5 + 0.8 * n))
+            chart.width = 26
             wt.add_chart(chart, f"A{n + 4}")
     for name, ycols in (("sobol", (3, 5)), ("morris", (4, 4))):
         df = result.analysis.get(name)
         if df is None:
             continue
         wx = wb.create_sheet(name)
-        _write_df(wx, df, {c: "0.000" for c in df.columns if c not in ("address", "operation")})
+        _write_df(wx, df, {c: "0.000" for c in df.columns if c not in ("address", "operation")}, st=st)
         n = len(df)
         if n:
             chart = BarChart()
             chart.type = "bar"
-            chart.title = "Sobol indices of the NPV (S1, ST)" if name == "sobol" else "Morris mu* of the NPV (USD)"
+            chart.title = ("Sobol indices of the net present cost (S1, ST)" if name == "sobol"
+                           else "Morris mu* of the net present cost (USD)")
             chart.x_axis.scaling.orientation = "maxMin"
+            chart.x_axis.tickLblPos = "low"
             chart.x_axis.delete = False
             chart.y_axis.delete = False
             for col in sorted(set(ycols)):
                 chart.add_data(Reference(wx, min_col=col, max_col=col, min_row=1, max_row=n + 1), titles_from_data=True)
             chart.set_categories(Reference(wx, min_col=1, min_row=2, max_row=n + 1))
-            chart.height = max(7.5, 1.0 + 0.9 * n)
-            chart.width = 22
+            chart.height = min(17.0, max(7.5, 1.0 + 0.9 * n))
+            chart.width = 24
             wx.add_chart(chart, f"A{n + 4}")
 
     wd = wb.create_sheet("definition")
@@ -1278,7 +1389,7 @@ def build_workbook(result: SweepResult):
                          "steps": f.steps if result.design.kind in ("oat", "grid") else None,
                          "design": result.design.kind, "whole_numbers": f.integer, "defined_on_row": f.row}
                         for f in result.design.factors])
-    _write_df(wd, ddf)
+    _write_df(wd, ddf, st=st)
     return wb
 
 
@@ -1293,12 +1404,12 @@ def write_figures(result: SweepResult, folder: Path, stem: str) -> dict[str, Pat
         atomic_write_bytes(p, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
         paths[name] = p
 
-    npv = result.table["objective_npv_usd"].dropna().to_numpy(dtype=float) / 1e9
+    npv = result.table["net_present_cost_usd"].dropna().to_numpy(dtype=float) / 1e9
     fig = Figure(figsize=(7, 4))
     ax = fig.add_subplot()
     if len(npv):
         ax.hist(npv, bins=min(40, max(5, int(len(npv) ** 0.5) + 1)), color="#1565c0", alpha=0.85)
-        base = result.table.loc[result.table.case == 0, "objective_npv_usd"]
+        base = result.table.loc[result.table.case == 0, "net_present_cost_usd"]
         if len(base) and not np.isnan(base.iloc[0]):
             ax.axvline(base.iloc[0] / 1e9, color="k", ls="--", lw=1, label="base case")
             ax.legend()
@@ -1306,8 +1417,8 @@ def write_figures(result: SweepResult, folder: Path, stem: str) -> dict[str, Pat
         ax.text(0.5, 0.5, "no solved case", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("net present cost, bn USD")
     ax.set_ylabel("cases")
-    ax.set_title(f"NPV over {len(result.cases)} cases ({result.design.kind} design)")
-    save(fig, "npv_hist")
+    ax.set_title(f"Net present cost over {len(result.cases)} cases ({result.design.kind} design)")
+    save(fig, "cost_hist")
 
     tor = result.analysis.get("tornado")
     if tor is not None and len(tor):
@@ -1315,13 +1426,17 @@ def write_figures(result: SweepResult, folder: Path, stem: str) -> dict[str, Pat
         fig = Figure(figsize=(8, 1.2 + 0.45 * len(t)))
         ax = fig.add_subplot()
         yy = np.arange(len(t))
-        labels = [f"{a} {o} [{lo:g}, {hi:g}]" for a, o, lo, hi in zip(t.address, t.operation, t.low, t.high)]
+        labels = [tornado_label(r) for r in t.itertuples()]
         ax.barh(yy, t.change_at_low_usd.fillna(0) / 1e9, color="#2e7d32", label="at low")
         ax.barh(yy, t.change_at_high_usd.fillna(0) / 1e9, color="#ef6c00", alpha=0.8, label="at high")
         ax.set_yticks(yy, labels, fontsize=8)
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_xlabel("NPV change vs base, bn USD")
-        ax.set_title("Tornado: one input at a time")
+        ax.set_xlabel("net present cost change vs base case, bn USD (lower is better)")
+        ax.set_title("Tornado: one input at a time" + ("; red labels: swing mostly unmet-demand penalty"
+                                                        if t.mostly_penalty.any() else ""))
+        for lab, m in zip(ax.get_yticklabels(), t.mostly_penalty):
+            if bool(m):
+                lab.set_color("#c62828")
         ax.legend(loc="lower right", fontsize=8)
         save(fig, "tornado")
     for name in ("sobol", "morris"):
@@ -1334,10 +1449,10 @@ def write_figures(result: SweepResult, folder: Path, stem: str) -> dict[str, Pat
         if name == "sobol":
             ax.barh(yy - 0.2, df.S1, 0.4, xerr=df.S1_conf, label="S1 (first order)", color="#1565c0")
             ax.barh(yy + 0.2, df.ST, 0.4, xerr=df.ST_conf, label="ST (total)", color="#ef6c00")
-            ax.set_xlabel("Sobol index of the NPV")
+            ax.set_xlabel("Sobol index of the net present cost")
         else:
             ax.barh(yy, df.mu_star / 1e9, xerr=df.mu_star_conf / 1e9, color="#1565c0", label="mu*")
-            ax.set_xlabel("Morris mu* of the NPV, bn USD")
+            ax.set_xlabel("Morris mu* of the net present cost, bn USD")
         ax.set_yticks(yy, [f"{a} {o}" for a, o in zip(df.address, df.operation)], fontsize=8)
         ax.invert_yaxis()
         ax.legend(fontsize=8)
@@ -1387,9 +1502,13 @@ def run_sweep_cli(args) -> int:
     line = (f"sweep: {res.design.kind} design, {len(t)} cases ({res.n_reused} stored earlier, "
             f"{res.n_computed} solved now), {res.n_failed} failed")
     print(line)
-    if len(base) and base.objective_npv_usd.notna().iloc[0]:
-        print(f"NPV: base {base.objective_npv_usd.iloc[0] / 1e9:,.3f} bn USD, range "
-              f"{ok.objective_npv_usd.min() / 1e9:,.3f} .. {ok.objective_npv_usd.max() / 1e9:,.3f} bn USD")
+    if len(base) and base.net_present_cost_usd.notna().iloc[0]:
+        print(f"net present cost: base {base.net_present_cost_usd.iloc[0] / 1e9:,.3f} bn USD, range "
+              f"{ok.net_present_cost_usd.min() / 1e9:,.3f} .. {ok.net_present_cost_usd.max() / 1e9:,.3f} bn USD")
+    _, alerts = summary_sections(res)
+    for _, text in alerts:  # loud: a sweep whose bars are penalty measures unmet demand, not plans
+        bar = "!" * 78
+        print(f"{bar}\n{text}\n{bar}", file=sys.stderr)
     for n in res.notes:
         print(f"note: {n}")
     if res.n_computed:

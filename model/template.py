@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema as S
+from .styles import column_format, print_setup
 from .xlsx_util import atomic_save, set_cell
 
 #: Data rows covered by validation in every table sheet.
@@ -280,6 +281,7 @@ def write_template(path: str | Path) -> Path:
                 ws.cell(row=r, column=c).font = bold
     for letter, width in zip("ABCDEF", (30, 12, 26, 16, 16, 70)):
         ws.column_dimensions[letter].width = width
+    print_setup(ws, header_rows=None)
 
     for sheet in S.SHEETS + S.CONTROL_SHEETS:
         ws = wb.create_sheet(sheet.name)
@@ -293,11 +295,16 @@ def write_template(path: str | Path) -> Path:
             cell.fill = head_fill
             cell.comment = _comment(_column_note(sheet, col))
             ws.column_dimensions[_letter(i)].width = max(12, len(col.name) + 3)
+            fmt = column_format(col.name)
+            if fmt and col.kind in ("int", "float"):  # typed numbers show in their unit's format
+                ws.column_dimensions[_letter(i)].number_format = fmt
             dv = _column_validation(sheet, col)
             if dv is not None:
                 ws.add_data_validation(dv)
                 dv.add(f"{_letter(i)}{FIRST_ROW}:{_letter(i)}{LAST_ROW}")
         ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{_letter(len(sheet.columns) - 1)}1"
+        print_setup(ws)
     for src_sheet, src_col in sorted(set(_REFERENCES.values())):
         _define_name(wb, _list_name(src_sheet, src_col), _list_range(src_sheet, src_col))
     wb.active = 0
@@ -336,7 +343,11 @@ def _settings_sheet(ws, sheet: S.Sheet, bold, fill) -> None:
         desc = col.doc + f" [{_required_text(sheet, col)}"
         desc += (f"; {col.bounds_text()}" if col.bounds_text() else "") + (f"; {col.unit}" if col.unit else "") + "]"
         set_cell(ws.cell(row=r, column=3), desc)
-        ws.cell(row=r, column=3).alignment = Alignment(wrap_text=False)
+        ws.cell(row=r, column=3).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=r, column=1).alignment = ws.cell(row=r, column=2).alignment = Alignment(vertical="top")
+        lines = -(-len(desc) // 85)
+        if lines > 1:
+            ws.row_dimensions[r].height = 13.5 * lines + 2
         dv = _column_validation(sheet, col)
         if dv is not None:
             ws.add_data_validation(dv)
@@ -345,6 +356,8 @@ def _settings_sheet(ws, sheet: S.Sheet, bold, fill) -> None:
     ws.column_dimensions["B"].width = 14
     ws.column_dimensions["C"].width = 90
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:C{len(sheet.columns) + 1}"
+    print_setup(ws)
 
 
 def main(argv: list[str] | None = None) -> int:

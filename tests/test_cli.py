@@ -52,10 +52,22 @@ def test_run_writes_results_and_exits_0(tmp_path):
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
     wb.close()
     assert summary["status"] == "optimal"
-    for key in ("objective_npv_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file", "input_sha256",
+    for key in ("net_present_cost_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file", "input_sha256",
                 "solver", "solver_version", "model_version"):
         assert key in summary, key
     assert len(summary["input_sha256"]) == 64
+    assert "objective_npv_usd" not in summary  # interface.md version 2 name only
+    # the planner's KPIs (model.kpis): cost split, penalty share, capacity, imports, local share
+    npc = summary["net_present_cost_usd"]
+    assert summary["penalty_share_of_cost"] == pytest.approx(summary["unmet_penalty_usd"] / npc, rel=1e-9)
+    costs = sum(v for k, v in summary.items() if k.startswith("cost_") and k.endswith("_usd"))
+    assert costs + summary["unmet_penalty_usd"] == pytest.approx(npc, rel=1e-9)  # the categories add up
+    assert any(k.startswith("capacity_cells_") for k in summary)
+    assert any(k.startswith("imports_") and k.endswith("_total") for k in summary)
+    assert summary["scenarios_applied"] == "none"
+    assert summary["unmet_gwh_total"] > 0  # this tiny case cannot meet its demand: said loudly
+    assert "UNMET DEMAND" in p.stderr and f"{summary['unmet_gwh_total']:,.1f} GWh" in p.stderr
+    assert "UNMET DEMAND" in summary["unmet_demand_alert"]
 
 
 def test_validate_good_and_bad(tmp_path):

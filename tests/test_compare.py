@@ -16,7 +16,7 @@ from model.workbook import RawSheet, RawWorkbook
 
 ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-9
-CMP_SHEETS = ("kpis", "builds", "sourcing", "costs", "inputs_diff")
+CMP_SHEETS = ("summary", "kpis", "builds", "sourcing", "costs", "inputs_diff")
 
 # B differs from A in exactly these two input cells; together they make the cathode plant not worth building
 B_IMPORT_PRICE = 8000  # imports[cathode_LFP,China].price_usd_per_unit, 11000 in A
@@ -84,16 +84,16 @@ def test_compare_two_runs(two_runs):
     assert p.returncode == 0, p.stdout + p.stderr
     text = p.stdout
     sa, sb = summary(ra), summary(rb)
-    assert sa["objective_npv_usd"] != pytest.approx(sb["objective_npv_usd"], rel=1e-6)
-    assert "objective_npv_usd" in text and f"{sa['objective_npv_usd']:,.0f}" in text
-    assert f"{sb['objective_npv_usd']:,.0f}" in text
+    assert sa["net_present_cost_usd"] != pytest.approx(sb["net_present_cost_usd"], rel=1e-6)
+    assert "net_present_cost_usd" in text and f"{sa['net_present_cost_usd']:,.0f}" in text
+    assert f"{sb['net_present_cost_usd']:,.0f}" in text
     assert "inputs: 2 differences" in text
     assert "imports[cathode_LFP,China].price_usd_per_unit: 11,000 -> 8,000" in text
     assert "facilities[cathode_plant].capex_usd_per_module" in text
     assert "cathode_plant" in text and "builds that differ" in text
 
     wb = openpyxl.load_workbook(out)
-    assert tuple(wb.sheetnames[:5]) == CMP_SHEETS
+    assert tuple(wb.sheetnames[:6]) == CMP_SHEETS
     for name in CMP_SHEETS:
         ws = wb[name]
         assert ws.freeze_panes == "A2", name
@@ -104,10 +104,10 @@ def test_compare_two_runs(two_runs):
 
     # KPIs: A and B are the summaries' values, difference = B - A
     k = {r["item"]: r for r in sheet_rows(out, "kpis")}
-    obj = k["objective_npv_usd"]
-    assert obj["A"] == pytest.approx(sa["objective_npv_usd"], rel=REL)
-    assert obj["B"] == pytest.approx(sb["objective_npv_usd"], rel=REL)
-    assert obj["difference"] == pytest.approx(sb["objective_npv_usd"] - sa["objective_npv_usd"], rel=1e-6)
+    obj = k["net_present_cost_usd"]
+    assert obj["A"] == pytest.approx(sa["net_present_cost_usd"], rel=REL)
+    assert obj["B"] == pytest.approx(sb["net_present_cost_usd"], rel=REL)
+    assert obj["difference"] == pytest.approx(sb["net_present_cost_usd"] - sa["net_present_cost_usd"], rel=1e-6)
     assert obj["pct_difference"] == pytest.approx(obj["difference"] / abs(obj["A"]), rel=1e-6)
     assert k["status"]["A"] == k["status"]["B"] == "optimal"
     for key in ("mip_gap", "unmet_gwh_total", "modules_built_total", "capacity_cells_2028",
@@ -147,10 +147,10 @@ def test_compare_two_runs(two_runs):
 
     # costs: the categories sum to each NPV
     c = {r["category"]: r for r in sheet_rows(out, "costs")}
-    assert c["total"]["A_npv_usd"] == pytest.approx(sa["objective_npv_usd"], rel=1e-7)
-    assert c["total"]["B_npv_usd"] == pytest.approx(sb["objective_npv_usd"], rel=1e-7)
-    assert sum(r["A_npv_usd"] for k_, r in c.items() if k_ != "total") == pytest.approx(c["total"]["A_npv_usd"])
-    assert c["imports"]["B_npv_usd"] > c["imports"]["A_npv_usd"]
+    assert c["total"]["A_discounted_usd"] == pytest.approx(sa["net_present_cost_usd"], rel=1e-7)
+    assert c["total"]["B_discounted_usd"] == pytest.approx(sb["net_present_cost_usd"], rel=1e-7)
+    assert sum(r["A_discounted_usd"] for k_, r in c.items() if k_ != "total") == pytest.approx(c["total"]["A_discounted_usd"])
+    assert c["imports"]["B_discounted_usd"] > c["imports"]["A_discounted_usd"]
 
 
 def test_compare_same_run_shows_no_differences(two_runs):
@@ -164,7 +164,7 @@ def test_compare_without_output_writes_nothing(two_runs, tmp_path):
     _, _, ra, rb = two_runs
     p = cli("compare", ra, rb, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert "objective_npv_usd" in p.stdout
+    assert "net_present_cost_usd" in p.stdout
     assert list(tmp_path.iterdir()) == []
 
 
@@ -206,7 +206,7 @@ def test_compare_with_a_run_without_plan(two_runs):
     assert "B has no plan (status infeasible)" in p.stdout
     assert "settings.allow_unmet_demand: true -> false" in p.stdout
     c = {r["category"]: r for r in sheet_rows(out, "costs")}
-    assert c["total"]["B_npv_usd"] is None and c["total"]["difference"] is None  # not a zero cost
+    assert c["total"]["B_discounted_usd"] is None and c["total"]["difference_usd"] is None  # not a zero cost
     first = {r["facility"]: r["B"] for r in sheet_rows(out, "builds") if r["what"] == "first online year"}
     assert set(first.values()) == {"no plan"}
 
@@ -265,10 +265,10 @@ def test_run_one_scenario_equals_set(scenario_case):
     s, sd = summary(out), summary(direct)
     assert s["scenario"] == "high_tariff"
     assert "imports[anode,China].tariff_rate = 0.4" in s["override_1"] and "scenarios" in s["override_1"]
-    assert s["objective_npv_usd"] == pytest.approx(sd["objective_npv_usd"], rel=REL)
+    assert s["net_present_cost_usd"] == pytest.approx(sd["net_present_cost_usd"], rel=REL)
     base = d / "base.xlsx"
     run(case, base)
-    assert s["objective_npv_usd"] > summary(base)["objective_npv_usd"] * (1 + 1e-6)  # the tariff bites
+    assert s["net_present_cost_usd"] > summary(base)["net_present_cost_usd"] * (1 + 1e-6)  # the tariff bites
     # compare the scenario with the base: exactly the scenario's cell, and the scenario line
     text = compare_workbooks(base, out)
     assert "inputs: 1 difference " in text and "imports[anode,China].tariff_rate: 0.05 -> 0.4" in text
@@ -285,19 +285,19 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
     for path in (*each.values(), cmp):
         assert path.exists(), path
     assert not out.exists()
-    assert "comparison of 2 scenarios" in p.stdout
-    objs = {n: summary(p_)["objective_npv_usd"] for n, p_ in each.items()}
+    assert "comparison of the base case and 2 scenarios" in p.stdout
+    objs = {n: summary(p_)["net_present_cost_usd"] for n, p_ in each.items()}
     assert {n: summary(p_)["scenario"] for n, p_ in each.items()} == {n: n for n in each}
 
     wb = openpyxl.load_workbook(cmp)
-    assert wb.sheetnames[:3] == ["kpis", "builds", "costs"]
+    assert wb.sheetnames[:5] == ["summary", "kpis", "vs_base", "builds", "costs"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2" and ws["A1"].font.b
     assert len(wb["costs"]._charts) == 1
     wb.close()
     k = {r["item"]: r for r in sheet_rows(cmp, "kpis")}
     for n in each:
-        assert k["objective_npv_usd"][n] == pytest.approx(objs[n], rel=REL)
+        assert k["net_present_cost_usd"][n] == pytest.approx(objs[n], rel=REL)
         assert k["scenario"][n] == n
     c = {r["category"]: r for r in sheet_rows(cmp, "costs")}
     for n in each:
@@ -311,7 +311,7 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
     # a second scenario run agrees with a direct --set run
     direct = d / "all" / "direct.xlsx"
     run(case, direct, "--set", "facilities[*].capex_usd_per_module*=0.5")
-    assert objs["cheap_capex"] == pytest.approx(summary(direct)["objective_npv_usd"], rel=REL)
+    assert objs["cheap_capex"] == pytest.approx(summary(direct)["net_present_cost_usd"], rel=REL)
 
 
 def test_unknown_scenario_exits_2_listing_names(scenario_case):
@@ -321,3 +321,89 @@ def test_unknown_scenario_exits_2_listing_names(scenario_case):
     assert p.returncode == 2
     assert "nope" in p.stderr and "high_tariff" in p.stderr and "cheap_capex" in p.stderr
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- provenance and base case (issue 11)
+def test_scenario_provenance_kept_across_reruns_and_reapply_refused(scenario_case):
+    d, case = scenario_case
+    first = d / "prov" / "ht.xlsx"
+    run(case, first, "--scenario", "high_tariff")
+    s1 = summary(first)
+    assert s1["scenario"] == "high_tariff" and s1["scenarios_applied"] == "high_tariff"
+
+    # the same scenario on a workbook that already carries it: refused, nothing written
+    again = d / "prov" / "again.xlsx"
+    p = cli("run", first, "-o", again, "--scenario", "high_tariff", "--no-figures")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "already carry scenario 'high_tariff'" in p.stderr and "--reapply-scenario" in p.stderr
+    assert "Traceback" not in p.stderr and not again.exists()
+
+    # a plain re-run keeps the provenance (no reset to 'none') and records the earlier run
+    rerun = d / "prov" / "rerun.xlsx"
+    run(first, rerun)
+    s2 = summary(rerun)
+    assert s2["scenarios_applied"] == "high_tariff" and not s2["scenario"]
+    assert "case.xlsx" in s2["history_1"]  # the earlier run's input is named
+    assert "scenario high_tariff" in s2["history_1"] and "tariff_rate = 0.4" in s2["history_1"]
+    assert s2["net_present_cost_usd"] == pytest.approx(s1["net_present_cost_usd"], rel=REL)
+
+    # asked for explicitly, the scenario is applied once more and both applications are recorded
+    twice = d / "prov" / "twice.xlsx"
+    run(first, twice, "--scenario", "high_tariff", "--reapply-scenario")
+    s3 = summary(twice)
+    assert s3["scenarios_applied"] == "high_tariff; high_tariff"
+    assert len([k for k in s3 if k.startswith("history_")]) == 1
+
+
+def test_scenario_comparison_has_base_case_and_differences_biggest_first(scenario_case):
+    d, case = scenario_case
+    out = d / "allb" / "res.xlsx"
+    p = cli("run", case, "-o", out, "--scenario", "all", "--no-figures")
+    assert p.returncode == 0, p.stdout + p.stderr
+    base = summary(d / "allb" / "res_base.xlsx")
+    cmp = d / "allb" / "res_comparison.xlsx"
+    k = {r["item"]: r for r in sheet_rows(cmp, "kpis")}
+    assert k["net_present_cost_usd"]["base case"] == pytest.approx(base["net_present_cost_usd"], rel=REL)
+    assert "mip_gap" not in [r["item"] for r in sheet_rows(cmp, "vs_base")]  # no solver internals as KPIs
+    rows = sheet_rows(cmp, "vs_base")
+    assert {r["scenario"] for r in rows} == {"high_tariff", "cheap_capex"}
+    for r in rows:
+        if isinstance(r["value"], (int, float)) and isinstance(r["base case"], (int, float)):
+            assert r["difference"] == pytest.approx(r["value"] - r["base case"], rel=1e-9, abs=1e-9)
+            if r["unit"] == "year":
+                assert r["pct_difference"] is None  # years move by years, not by a percentage
+            elif r["base case"]:
+                assert r["pct_difference"] == pytest.approx(r["difference"] / abs(r["base case"]), rel=1e-9)
+    for name in ("high_tariff", "cheap_capex"):
+        mine = [r for r in rows if r["scenario"] == name]
+        assert [r["item"] for r in mine[:3]] == ["net_present_cost_usd", "unmet_gwh_total", "penalty_share_of_cost"]
+        sizes = [abs(r["pct_difference"]) for r in mine[3:] if r["pct_difference"] is not None]
+        moved = [s for s in sizes if s > 0]
+        assert moved == sorted(moved, reverse=True)  # the biggest change reads first
+        cost = next(r for r in mine if r["item"] == "net_present_cost_usd")
+        assert cost["unit"] == "USD"
+        # lower is better: a cost increase is never called good
+        assert cost["reading"] == ("worse (higher)" if cost["difference"] > 0 else "better (lower)")
+    wb = openpyxl.load_workbook(cmp)
+    cover = {r[0]: r for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert "cost_change_vs_base_usd.high_tariff" in cover and cover["net_present_cost_usd.base case"][2] == "USD"
+    c = {r["category"]: r for r in sheet_rows(cmp, "costs")}
+    assert c["total"]["high_tariff - base case"] == pytest.approx(
+        c["total"]["high_tariff"] - c["total"]["base case"], rel=1e-9)
+
+
+def test_old_results_workbook_with_objective_npv_usd_still_compares(scenario_case, tmp_path):
+    d, case = scenario_case
+    new = d / "old" / "new.xlsx"
+    run(case, new)
+    old = tmp_path / "old.xlsx"
+    wb = openpyxl.load_workbook(new)
+    for row in wb["summary"].iter_rows(min_row=2):
+        if row[0].value == "net_present_cost_usd":
+            row[0].value = "objective_npv_usd"  # as written before version 2
+    wb.save(old)
+    from model.compare import compare
+
+    c = compare(old, new)
+    k = {r[0]: r for r in c.kpis}
+    assert k["net_present_cost_usd"][2] == pytest.approx(k["net_present_cost_usd"][3], rel=REL)

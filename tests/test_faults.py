@@ -48,7 +48,7 @@ def test_time_limit_keeps_a_plan_or_says_none(tmp_path):
     assert s["status"] in ("time_limit_feasible", "time_limit_no_solution", "optimal")
     assert code == (0 if s["status"] != "time_limit_no_solution" else 1)
     if s["status"] == "time_limit_feasible":
-        assert s["mip_gap"] is not None and s["objective_npv_usd"] is not None
+        assert s["mip_gap"] is not None and s["net_present_cost_usd"] is not None
 
 
 def test_solver_error_never_replaces_output(tmp_path, monkeypatch, capsys):

@@ -84,7 +84,7 @@ def fake_results(case) -> Results:
     }
     npv = float(tables["costs"]["discounted_usd"].sum())
     summary = {
-        "status": "optimal", "objective_npv_usd": npv, "mip_gap": 1e-5, "solve_seconds": 0.42,
+        "status": "optimal", "net_present_cost_usd": npv, "mip_gap": 1e-5, "solve_seconds": 0.42,
         "unmet_gwh_total": float(tables["demand"]["unmet_gwh"].sum()), "input_file": "case.xlsx",
         "input_sha256": "ab" * 32, "solver": "highs", "solver_version": "1.11.0", "model_version": "0.1.0",
         "settings": {"discount_rate": 0.08, "time_limit_s": 60.0},
@@ -134,7 +134,8 @@ def test_sheets_present_in_order(written, results):
 def test_table_headers_and_values_round_trip(written, results):
     for name, df in results.tables.items():
         back = pd.read_excel(written, sheet_name=name)
-        assert list(back.columns) == list(df.columns), name
+        extra = ["unit"] if name in R.ROW_UNIT_TABLES else []  # quantities whose unit varies by row
+        assert list(back.columns) == list(df.columns) + extra, name
         assert len(back) == len(df), name
         for col in df.columns:
             a, b = df[col].tolist(), back[col].tolist()
@@ -158,31 +159,38 @@ def test_empty_and_missing_tables_keep_core_headers(results, tmp_path):
 
 def test_summary_is_a_key_value_table(written, results):
     df = pd.read_excel(written, sheet_name="summary")
-    assert list(df.columns) == ["key", "value"]
+    assert list(df.columns) == ["key", "value", "unit", "meaning"]  # key, value first: programs read them
     kv = dict(zip(df["key"], df["value"]))
-    for k in ("status", "objective_npv_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file",
+    for k in ("status", "net_present_cost_usd", "mip_gap", "solve_seconds", "unmet_gwh_total", "input_file",
               "input_sha256", "solver", "solver_version", "model_version"):
         assert k in kv, k
     assert kv["status"] == "optimal"
-    assert float(kv["objective_npv_usd"]) == pytest.approx(results.summary["objective_npv_usd"])
+    assert float(kv["net_present_cost_usd"]) == pytest.approx(results.summary["net_present_cost_usd"])
     assert float(kv["settings.discount_rate"]) == pytest.approx(0.08)
     assert kv["overrides"] == "settings.discount_rate=0.08; -x"
     assert float(kv["timings.solve"]) == pytest.approx(0.4)
     assert kv["note_1"] == "verification passed" and kv["note_2"] == "+careful"
     assert kv["input_sheets_renamed"] == "demand -> input_demand; local_content -> input_local_content"
     ws = openpyxl.load_workbook(written)["summary"]
-    assert ws["A1"].font.bold and ws.max_column == 2
-    row = {c.value: c.row for c in ws["A"]}["objective_npv_usd"]
-    assert ws.cell(row, 2).number_format == "#,##0"
+    assert ws["A1"].font.bold and ws.max_column == 4
+    row = {c.value: c.row for c in ws["A"]}["net_present_cost_usd"]
+    assert ws.cell(row, 2).number_format == '#,##0.0,,," bn"'  # bn USD, one decimal; the cell keeps USD
+    assert ws.cell(row, 3).value == "USD" and "discounted" in ws.cell(row, 4).value
 
 
 def test_formats_and_layout_of_table_sheets(written):
     wb = openpyxl.load_workbook(written)
     ws = wb["production"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:F")
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:G")
     assert all(c.font.bold for c in ws[1])
-    fmt = {c.value: ws.cell(2, c.column).number_format for c in ws[1]}
-    assert fmt["year"] == "0" and fmt["utilisation"] == "0.0%" and fmt["quantity"] == "#,##0.00"
+    head = [c.value for c in ws[1]]
+    assert head[-1] == "unit"
+    for r in range(2, ws.max_row + 1):
+        fmt = {h: ws.cell(r, i + 1).number_format for i, h in enumerate(head)}
+        unit = ws.cell(r, len(head)).value
+        assert fmt["year"] == "0" and fmt["utilisation"] == "0.0%"
+        # GWh with one decimal, tonnes without spurious decimals
+        assert fmt["quantity"] == ("#,##0.0" if unit == "GWh" else "#,##0"), (r, unit)
     ws = wb["costs"]
     fmt = {c.value: ws.cell(2, c.column).number_format for c in ws[1]}
     assert fmt["discounted_usd"] == "#,##0"
@@ -354,3 +362,142 @@ def test_no_cell_capacity_still_charts_demand(results, tmp_path):
     res = dataclasses.replace(results, tables={**results.tables, "build_schedule": bs[bs["product"] != "cells"]})
     out = R.write_report(res, tmp_path / "nocells.xlsx")
     assert len(openpyxl.load_workbook(out)["charts"]._charts) >= 2
+
+
+# --------------------------------------------------------------------------- presentation (issue 11)
+from model import styles  # noqa: E402
+from model.kpis import describe, reading  # noqa: E402
+
+V2_COLUMNS = ("committed_modules", "capex_usd_per_module", "local_gwh", "imported_gwh", "conversion_value_usd",
+              "material_value_usd", "basis_value_usd", "use_kind", "consumer")
+
+
+def test_every_numeric_result_column_has_a_unit():
+    for name, cols in TABLE_COLUMNS.items():
+        for c in cols:
+            if c in ("facility", "product", "chemistry", "material", "source_kind", "source", "category"):
+                continue
+            assert styles.unit_of(c) is not None, (name, c)
+    for c in V2_COLUMNS[:-2]:  # version-2 columns format correctly when they arrive
+        assert c in styles.COLUMN_UNITS and styles.column_format(c) is not None, c
+    assert styles.column_format("capex_usd_per_module") == "#,##0"
+    assert styles.column_format("local_gwh") == "#,##0.0" and styles.column_format("target") == "0.0%"
+
+
+def test_every_sheet_prints_landscape_fitted_with_repeated_header_and_footer(written):
+    wb = openpyxl.load_workbook(written)
+    for ws in wb.worksheets:
+        ps = ws.page_setup
+        assert ps.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ps.fitToWidth >= 1 and ps.fitToHeight == 0, ws.title
+        assert "&A" in (ws.oddFooter.left.text or "") and "&P" in (ws.oddFooter.right.text or ""), ws.title
+        if ws.title != "charts":
+            assert ws.print_title_rows in ("1:1", "$1:$1"), ws.title
+            assert ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
+    # charts print whole: the print area stops left of the chart data
+    assert wb["charts"].print_area and "$M$" in wb["charts"].print_area
+
+
+def test_quantity_units_are_never_mixed_in_one_column(written):
+    wb = openpyxl.load_workbook(written)
+    for name in R.ROW_UNIT_TABLES:
+        if name not in wb.sheetnames:
+            continue
+        ws = wb[name]
+        head = [c.value for c in ws[1]]
+        assert head[-1] == "unit", name
+        units = {ws.cell(r, len(head)).value for r in range(2, ws.max_row + 1)}
+        assert None not in units, name
+        kind = head.index("product") if "product" in head else head.index("material")
+        for r in range(2, ws.max_row + 1):
+            what = ws.cell(r, kind + 1).value
+            u = ws.cell(r, len(head)).value
+            assert u.startswith("GWh") == (what == "cells"), (name, what, u)
+
+
+def test_summary_cover_sections_units_meanings(written):
+    ws = openpyxl.load_workbook(written)["summary"]
+    assert [c.value for c in ws[1]] == ["key", "value", "unit", "meaning"]
+    headings = [ws.cell(r, 2).value for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value is None
+                and ws.cell(r, 2).value]
+    assert headings[:1] == ["Cost"] or "Cost" in headings
+    assert headings[-1] == "Run provenance"
+    assert ws.column_dimensions["B"].width <= 42  # values sit next to their keys
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value}
+    r = rows["unmet_gwh_total"]
+    assert ws.cell(r, 3).value == "GWh" and ws.cell(r, 4).value
+
+
+def test_unmet_demand_is_stated_loudly_in_the_summary(results, tmp_path):
+    t = dict(results.tables)
+    d = t["demand"].copy()
+    d.loc[d.index[0], "unmet_gwh"] = 12.5
+    t["demand"] = d
+    summ = dict(results.summary, unmet_gwh_total=12.5, penalty_share_of_cost=0.25, unmet_penalty_usd=1e9)
+    out = R.write_report(dataclasses.replace(results, tables=t, summary=summ), tmp_path / "unmet.xlsx")
+    ws = openpyxl.load_workbook(out)["summary"]
+    assert ws["A2"].value == "unmet_demand_alert"
+    text = ws["B2"].value
+    assert "UNMET DEMAND" in text and "12.5 GWh" in text and "25.0%" in text
+    assert ws["B2"].font.color.rgb.endswith("C00000")
+
+
+def test_direction_of_changes_lower_cost_is_better():
+    assert describe("net_present_cost_usd")[1] == "USD"
+    assert reading("net_present_cost_usd", 1e6) == "worse (higher)"
+    assert reading("net_present_cost_usd", -1e6) == "better (lower)"
+    assert reading("unmet_gwh_total", 3.0) == "worse (higher)"
+    assert reading("local_value_share_2040", 0.01) == "better (higher)"
+    assert describe("capacity_cathode_LFP_2030", {"cathode_LFP": "t"})[1] == "t/yr"
+    assert describe("capacity_cells_2030")[1] == "GWh/yr"
+
+
+def test_make_vs_buy_says_when_the_best_facility_is_at_max_modules(results):
+    case = results.case
+    f = next(f for f, fac in case.facilities.items() if fac.can_build)
+    fac = case.facilities[f]
+    years = list(case.years)
+    bs = pd.DataFrame({"facility": [f] * len(years), "product": [fac.product] * len(years), "year": years,
+                       "modules_built": [0] * len(years), "modules_in_service": [fac.max_modules] * len(years),
+                       "capacity": [0.0] * len(years)})
+    mvb = pd.DataFrame({"material": ["m"], "year": [years[0]], "unit": ["t"], "import_quantity": [80_000.0],
+                        "best_facility": [f], "break_even": ["a new module is cheaper than importing"]})
+    res = dataclasses.replace(results, tables={**results.tables, "build_schedule": bs})
+    view = R.make_vs_buy_view(mvb, res)
+    text = view.break_even.iloc[0]
+    assert f"already at its maximum of {fac.max_modules} modules" in text and "80,000 t imported" in text
+    assert view.max_modules.iloc[0] == fac.max_modules
+
+
+def test_version2_tables_get_units_and_formats(results, tmp_path):
+    """Tables from the version-2 model (material_use, imported cells, extra columns) format by unit."""
+    t = dict(results.tables)
+    y = results.case.years[0]
+    mat = next(iter(results.case.materials))
+    t["material_use"] = pd.DataFrame({"material": [mat, mat], "year": [y, y], "use_kind": ["cells", "recipe"],
+                                      "consumer": ["LFP", "cathode_LFP"], "quantity": [32_000.0, 1_500.0]})
+    src = t["sourcing"]
+    t["sourcing"] = pd.concat([src, pd.DataFrame({"material": ["cells_LFP"], "year": [y], "source_kind": ["import"],
+                                                  "source": ["China"], "quantity": [12.5]})], ignore_index=True)
+    d = t["demand"].copy()
+    d["local_gwh"], d["imported_gwh"] = d["met_gwh"], 0.0
+    t["demand"] = d
+    b = t["build_schedule"].copy()
+    b["committed_modules"], b["capex_usd_per_module"] = 0, 1.5e8
+    t["build_schedule"] = b
+    out = R.write_report(dataclasses.replace(results, tables=t), tmp_path / "v2.xlsx")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["material_use"]
+    head = [c.value for c in ws[1]]
+    assert head[-1] == "unit" and ws.cell(2, len(head)).value == results.case.materials[mat].unit
+    ws = wb["sourcing"]
+    head = [c.value for c in ws[1]]
+    last = ws.max_row
+    assert ws.cell(last, 1).value == "cells_LFP" and ws.cell(last, len(head)).value == "GWh"
+    assert ws.cell(last, head.index("quantity") + 1).number_format == "#,##0.0"
+    ws = wb["build_schedule"]
+    head = [c.value for c in ws[1]]
+    assert ws.cell(2, head.index("capex_usd_per_module") + 1).number_format == "#,##0"
+    ws = wb["demand"]
+    head = [c.value for c in ws[1]]
+    assert ws.cell(2, head.index("imported_gwh") + 1).number_format == "#,##0.0"

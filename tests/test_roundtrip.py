@@ -48,7 +48,7 @@ def summary(path) -> dict:
 def objective(path) -> float:
     s = summary(path)
     assert s["status"] == "optimal", s["status"]
-    return s["objective_npv_usd"]
+    return s["net_present_cost_usd"]
 
 
 def sheet_names(path) -> list[str]:
@@ -111,7 +111,7 @@ def test_output_of_a_run_with_overrides_reruns_to_the_same_objective(case):
     r2 = d / "ov2.xlsx"
     run(r1, r2)
     s2 = summary(r2)
-    assert s2["objective_npv_usd"] == pytest.approx(s1["objective_npv_usd"], rel=REL)
+    assert s2["net_present_cost_usd"] == pytest.approx(s1["net_present_cost_usd"], rel=REL)
     assert s2.get("overrides") == "none" and "override_1" not in s2  # the overrides are in the echoed cells now
     assert s2["case_discount_rate"] == pytest.approx(0.05)
     assert compare(r1, r2).inputs == []
@@ -211,6 +211,6 @@ def test_base_case_output_reruns_within_the_gap(tmp_path):
     s1, s2 = summary(r1), summary(r2)
     assert s1["status"] == s2["status"] == "optimal", (s1["status"], s2["status"])
     gap = max(float(s1.get("setting_mip_rel_gap") or 0), float(s1.get("mip_gap") or 0), float(s2.get("mip_gap") or 0))
-    o1, o2 = s1["objective_npv_usd"], s2["objective_npv_usd"]
+    o1, o2 = s1["net_present_cost_usd"], s2["net_present_cost_usd"]
     assert abs(o2 - o1) <= 2 * gap * abs(o1) + 1e-6 * max(1.0, abs(o1)) * 1e-3
     assert compare(r1, r2).inputs == []

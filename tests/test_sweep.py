@@ -153,7 +153,7 @@ def test_oat_sweep_matches_single_solves(make_case, tmp_path):
     for c in res.cases:
         single = solve_case(prepare_case(raw, list(c.overrides))[0], mip_rel_gap=0.0)
         row = t[t.case == c.index].iloc[0]
-        assert row.objective_npv_usd == pytest.approx(single.solve.objective, rel=1e-6), c.overrides
+        assert row.net_present_cost_usd == pytest.approx(single.solve.objective, rel=1e-6), c.overrides
     # one column per varied input, holding the value used
     assert t["settings.discount_rate ="].dropna().tolist() == pytest.approx([0.04, 0.08, 0.12])
     tor = res.analysis["tornado"]
@@ -215,7 +215,7 @@ def test_failures_are_recorded_and_the_sweep_finishes(make_case, tmp_path):
     assert t.loc["local_content[2028].min_local_value_share=1", "message"]
     bad = t.loc["settings.discount_rate=-0.1"]
     assert bad.status == "invalid_input" and "discount_rate" in bad.message and "out of range" in bad.message
-    assert math.isnan(bad.objective_npv_usd)
+    assert math.isnan(bad.net_present_cost_usd)
     assert t.loc["settings.discount_rate=0.1", "status"] == "optimal"
     assert res.n_failed == 2
     assert res.paths["workbook"].exists()
@@ -258,7 +258,7 @@ def test_dask_local_cluster_gives_the_same_results(make_case, tmp_path):
     assert res.n_computed == len(here.table) and res.run_info["backend"] == "dask"
     workers = {json.loads(p.read_text())["worker"] for p in (tmp_path / "d" / "s_cases").glob("*.json")}
     assert all(str(os.getpid()) not in w for w in workers)
-    pd.testing.assert_series_equal(res.table.objective_npv_usd, here.table.objective_npv_usd, rtol=1e-9)
+    pd.testing.assert_series_equal(res.table.net_present_cost_usd, here.table.net_present_cost_usd, rtol=1e-9)
     assert list(res.table.status) == list(here.table.status)
 
 
@@ -278,10 +278,23 @@ def test_cli_sweep_with_process_pool_writes_workbook(make_case, tmp_path):
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["backend"] == "process-pool" and summary["workers"] == 2 and summary["n_cases"] == 6
     assert len(summary["input_sha256"]) == 64
+    # presentation: a cover with units, the base case first with its difference, print-ready sheets
+    ws = wb["summary"]
+    assert [c.value for c in ws[1]] == ["key", "value", "unit", "meaning"]
+    row = {c.value: c.row for c in ws["A"]}["base_net_present_cost_usd"]
+    assert ws.cell(row, 3).value == "USD" and ws.cell(row, 2).number_format.endswith('" bn"')
+    cases = [dict(zip([c.value for c in wb["cases"][1]], r)) for r in wb["cases"].iter_rows(min_row=2, values_only=True)]
+    assert cases[0]["case"] == 0 and cases[0]["cost_change_vs_base_usd"] == 0
+    changes = [abs(c["cost_change_vs_base_usd"]) for c in cases[1:]]
+    assert changes == sorted(changes, reverse=True)  # the biggest change reads first
+    tor = wb["tornado"]
+    assert tor["A1"].value == "input" and tor.column_dimensions["A"].width >= len(str(tor["A2"].value)) - 1
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.freeze_panes == "A2" and ws.auto_filter.ref, ws.title
     for suffix in (".parquet", ".csv"):
         assert out.with_suffix(suffix).exists()
     assert pd.read_parquet(out.with_suffix(".parquet")).shape[0] == 6
-    assert (out.parent / "case_sweep_tornado.png").exists() and (out.parent / "case_sweep_npv_hist.png").exists()
+    assert (out.parent / "case_sweep_tornado.png").exists() and (out.parent / "case_sweep_cost_hist.png").exists()
     workers = {json.loads(f.read_text())["worker"] for f in (out.parent / "case_sweep_cases").glob("*.json")}
     assert len(workers) >= 1
 
@@ -330,3 +343,26 @@ def test_csv_cells_cannot_become_formulas():
     out = csv_safe(df)
     assert out.a.tolist()[:6] == ["'=1+1", "'+x", "'-y", "'@z", "'\tt", "ok"]
     assert out.b.tolist() == list(range(7))
+
+
+def test_tornado_marks_inputs_whose_swing_is_mostly_penalty():
+    import pandas as pd
+
+    from model.sweep import Case, Design, Factor, tornado_label, tornado_table
+
+    fd = Factor("demand[*].vehicles", "*=", 0.8, 1.2, 3, False, 2)
+    fc = Factor("facilities[*].capex_usd_per_module", "*=", 0.7, 1.3, 3, False, 3)
+    design = Design("oat", (fd, fc), "sensitivity")
+    cases = [Case(0, ()), Case(1, ("d",), ((fd.label, 0.8),)), Case(2, ("d",), ((fd.label, 1.2),)),
+             Case(3, ("c",), ((fc.label, 0.7),)), Case(4, ("c",), ((fc.label, 1.3),))]
+    # demand x1.2: +30 bn, of which 25 bn penalty; capex: +-1 bn, no penalty
+    table = pd.DataFrame({"case": [0, 1, 2, 3, 4],
+                          "net_present_cost_usd": [20e9, 18e9, 50e9, 19e9, 21e9],
+                          "unmet_penalty_usd": [0.0, 0.0, 25e9, 0.0, 0.0]})
+    tor = tornado_table(design, cases, table)
+    row = tor.set_index("address").loc["demand[*].vehicles"]
+    assert row.swing_usd == pytest.approx(32e9) and row.penalty_share_of_swing == pytest.approx(25 / 32)
+    assert bool(row.mostly_penalty)
+    assert not bool(tor.set_index("address").loc["facilities[*].capex_usd_per_module"].mostly_penalty)
+    assert "mostly unmet-demand penalty" in tornado_label(tor.iloc[0])
+    assert list(tor.address) == ["demand[*].vehicles", "facilities[*].capex_usd_per_module"]  # biggest swing first
