@@ -1,0 +1,179 @@
+"""Measure solver levers on the benchmark set: HiGHS options, objective scaling, plain vs strengthened.
+
+    python -m benchmarks.levers [--sizes medium,medium_rebuild] [--seeds 0,1,2]
+                                [--configs plain,strengthened,fast,...] [--time-limit 120] [--out DIR]
+
+Every case (``benchmarks.generate``, by size and seed) is built once per formulation and written as
+MPS; each configuration then solves that MPS in a fresh ``highspy.Highs`` (so the measurement is
+HiGHS's own work, not Pyomo's) to a relative gap of ``--gap`` (default 1e-4). A HiGHS callback
+records, per solve: the time at which the gap first reached 1e-3 and 1e-4, the gap at the end of the
+root node (the last gap seen before the first branching node), the nodes and the final objective.
+Objectives are compared with the first configuration's (``obj_rel_diff``): a lever that changes the
+optimum beyond the gap is a bug.
+
+Writes ``levers.csv`` and ``levers.md`` into ``--out`` (default ``benchmarks/results/levers``).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .generate import spec_by_name, with_limits, write_case
+
+#: name -> (formulation, HiGHS options). "strengthened" is the project's default formulation.
+CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "plain": ("plain", {}),
+    "strengthened": ("strengthened", {}),
+    "scaled": ("strengthened", {"user_objective_scale": -20}),
+    "heur_off": ("strengthened", {"mip_heuristic_effort": 0.0}),
+    "heur_0.2": ("strengthened", {"mip_heuristic_effort": 0.2}),
+    "nosym": ("strengthened", {"mip_detect_symmetry": False}),
+    "norestart": ("strengthened", {"mip_allow_restart": False}),
+    "nopresolve": ("strengthened", {"presolve": "off"}),
+}
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
+
+
+def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, Any],
+              threads: int | None = None) -> dict[str, Any]:
+    """Solve ``mps`` with HiGHS; times to gaps 1e-3 / 1e-4, root gap, nodes, objective."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(mps))
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("mip_abs_gap", 1e-6)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    for k, v in options.items():
+        h.setOptionValue(k, v)
+    track = {"t1e-3": math.nan, "t1e-4": math.nan, "root_gap": math.nan, "t_first_sol": math.nan}
+
+    def cb(kind, message, out, inp, user):  # noqa: ARG001 - HiGHS callback signature
+        p, d = out.mip_primal_bound, out.mip_dual_bound
+        if not (math.isfinite(p) and math.isfinite(d)):
+            return
+        g = abs(p - d) / max(1.0, abs(p))
+        t = out.running_time
+        if math.isnan(track["t_first_sol"]):
+            track["t_first_sol"] = t
+        if out.mip_node_count == 0:
+            track["root_gap"] = g
+        if g <= 1e-3 and math.isnan(track["t1e-3"]):
+            track["t1e-3"] = t
+        if g <= 1e-4 and math.isnan(track["t1e-4"]):
+            track["t1e-4"] = t
+
+    h.setCallback(cb, None)
+    for kind in (highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+                 highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution,
+                 highspy.cb.HighsCallbackType.kCallbackMipLogging):
+        h.startCallback(kind)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    final_gap = info.mip_gap if info.primal_solution_status == 2 else math.nan
+    # the callback may not fire after the last improvement: the final state closes the record
+    for key, g in (("t1e-3", 1e-3), ("t1e-4", 1e-4)):
+        if math.isnan(track[key]) and final_gap <= g + 1e-12:
+            track[key] = seconds
+    if math.isnan(track["root_gap"]) and int(info.mip_node_count) <= 1:
+        track["root_gap"] = final_gap
+    return {"status": status, "seconds": seconds, "objective": info.objective_function_value,
+            "bound": info.mip_dual_bound, "gap": final_gap, "nodes": int(info.mip_node_count),
+            "t_1e-3": track["t1e-3"], "t_1e-4": track["t1e-4"], "root_gap": track["root_gap"],
+            "t_first_sol": track["t_first_sol"]}
+
+
+def prepare_mps(size: str, seed: int, workdir: Path) -> dict[str, str]:
+    """Write the case workbook and its plain and strengthened models as MPS (cached by name)."""
+    from model.formulation import build_model
+    from model.pipeline import prepare_case
+    from model.solve import write_model
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    name = f"{size}_s{seed}"
+    out = {f: str(workdir / f"{name}_{f}.mps") for f in ("plain", "strengthened")}
+    if all(Path(p).exists() for p in out.values()):
+        return out
+    path = write_case(workdir / f"{name}.xlsx", with_limits(spec_by_name(size)), seed)
+    data, _ = prepare_case(path)
+    write_model(build_model(data, strengthen=False), out["plain"])
+    write_model(build_model(data), out["strengthened"])
+    return out
+
+
+def _fmt(x, spec=".2f") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def write_tables(rows: list[dict], out: Path, configs: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    keys = list(rows[0].keys())
+    with open(out / "levers.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    lines = ["| case | config | t to 1e-3 s | t to 1e-4 s | nodes | root gap | status | obj rel diff |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['config']} | {_fmt(r['t_1e-3'])} | {_fmt(r['t_1e-4'])} | {r['nodes']} | "
+                     f"{_fmt(r['root_gap'], '.2e')} | {r['status']} | {_fmt(r['obj_rel_diff'], '.1e')} |")
+    lines += ["", "Geometric mean over cases of the time to 1e-4 (time limit counted as reached), "
+              "relative to the first configuration:", "", "| config | geo-mean t to 1e-4 s | vs first |", "|---|---|---|"]
+    base = None
+    for c in configs:
+        ts = [r["t_1e-4"] if not math.isnan(r["t_1e-4"]) else r["seconds"] for r in rows if r["config"] == c]
+        if not ts:
+            continue
+        gm = math.exp(statistics.fmean(math.log(max(t, 0.01)) for t in ts))
+        base = base or gm
+        lines.append(f"| {c} | {gm:.2f} | {gm / base:.2f} |")
+    (out / "levers.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.levers", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="medium,medium_rebuild")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--configs", default="strengthened,scaled,heur_off,heur_0.2,nosym,norestart")
+    ap.add_argument("--gap", type=float, default=1e-4)
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    a = ap.parse_args(argv)
+    configs = [c.strip() for c in a.configs.split(",") if c.strip()]
+    for c in configs:
+        if c not in CONFIGS:
+            ap.error(f"unknown config {c!r}; choose from {', '.join(CONFIGS)}")
+    rows: list[dict] = []
+    for size in [s.strip() for s in a.sizes.split(",") if s.strip()]:
+        for seed in [int(s) for s in a.seeds.split(",") if s.strip()]:
+            mps = prepare_mps(size, seed, a.out / "work")
+            ref = None
+            for c in configs:
+                form, opts = CONFIGS[c]
+                r = solve_mps(mps[form], gap=a.gap, time_limit_s=a.time_limit, options=opts, threads=a.threads)
+                ref = r["objective"] if ref is None else ref
+                r.update(case=f"{size}_s{seed}", config=c,
+                         obj_rel_diff=abs(r["objective"] - ref) / max(1.0, abs(ref)))
+                rows.append({"case": r.pop("case"), "config": r.pop("config"), **r})
+                print(f"{rows[-1]['case']:>20} {c:>13}: 1e-3 {_fmt(r['t_1e-3'])} s, 1e-4 {_fmt(r['t_1e-4'])} s, "
+                      f"{r['nodes']} nodes, root gap {_fmt(r['root_gap'], '.2e')}, {r['status']}", flush=True)
+            write_tables(rows, a.out, configs)
+    print(f"written {a.out / 'levers.md'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
