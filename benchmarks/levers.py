@@ -43,6 +43,48 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
 
 
+def attach_tracker(h) -> dict[str, float]:
+    """Record, through HiGHS callbacks, the times to gaps 1e-3 / 1e-4, the root gap, the first solution.
+
+    The root gap is the last gap seen at node 0 (after the root's cuts and heuristics).
+    """
+    import highspy
+
+    track = {"t_1e-3": math.nan, "t_1e-4": math.nan, "root_gap": math.nan, "t_first_sol": math.nan}
+
+    def cb(kind, message, out, inp, user):  # noqa: ARG001 - HiGHS callback signature
+        p, d = out.mip_primal_bound, out.mip_dual_bound
+        if not (math.isfinite(p) and math.isfinite(d)):
+            return
+        g = abs(p - d) / max(1.0, abs(p))
+        t = out.running_time
+        if math.isnan(track["t_first_sol"]):
+            track["t_first_sol"] = t
+        if out.mip_node_count == 0:
+            track["root_gap"] = g
+        for key, lim in (("t_1e-3", 1e-3), ("t_1e-4", 1e-4)):
+            if g <= lim and math.isnan(track[key]):
+                track[key] = t
+
+    h.setCallback(cb, None)
+    for kind in (highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+                 highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution,
+                 highspy.cb.HighsCallbackType.kCallbackMipLogging):
+        h.startCallback(kind)
+    return track
+
+
+def finish_tracker(track: dict[str, float], h, seconds: float) -> None:
+    """Close the record with the final state (the callbacks may not fire after the last change)."""
+    info = h.getInfo()
+    final_gap = info.mip_gap if info.primal_solution_status == 2 else math.nan
+    for key, g in (("t_1e-3", 1e-3), ("t_1e-4", 1e-4)):
+        if math.isnan(track[key]) and final_gap <= g + 1e-12:
+            track[key] = seconds
+    if math.isnan(track["root_gap"]) and int(info.mip_node_count) <= 1:
+        track["root_gap"] = final_gap
+
+
 def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, Any],
               threads: int | None = None, start: list[float] | None = None) -> dict[str, Any]:
     """Solve ``mps`` with HiGHS; times to gaps 1e-3 / 1e-4, root gap, nodes, objective."""
@@ -64,45 +106,18 @@ def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, A
         sol.col_value = list(start)
         sol.value_valid = True
         h.setSolution(sol)
-    track = {"t1e-3": math.nan, "t1e-4": math.nan, "root_gap": math.nan, "t_first_sol": math.nan}
-
-    def cb(kind, message, out, inp, user):  # noqa: ARG001 - HiGHS callback signature
-        p, d = out.mip_primal_bound, out.mip_dual_bound
-        if not (math.isfinite(p) and math.isfinite(d)):
-            return
-        g = abs(p - d) / max(1.0, abs(p))
-        t = out.running_time
-        if math.isnan(track["t_first_sol"]):
-            track["t_first_sol"] = t
-        if out.mip_node_count == 0:
-            track["root_gap"] = g
-        if g <= 1e-3 and math.isnan(track["t1e-3"]):
-            track["t1e-3"] = t
-        if g <= 1e-4 and math.isnan(track["t1e-4"]):
-            track["t1e-4"] = t
-
-    h.setCallback(cb, None)
-    for kind in (highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
-                 highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution,
-                 highspy.cb.HighsCallbackType.kCallbackMipLogging):
-        h.startCallback(kind)
+    track = attach_tracker(h)
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     final_gap = info.mip_gap if info.primal_solution_status == 2 else math.nan
-    # the callback may not fire after the last improvement: the final state closes the record
-    for key, g in (("t1e-3", 1e-3), ("t1e-4", 1e-4)):
-        if math.isnan(track[key]) and final_gap <= g + 1e-12:
-            track[key] = seconds
-    if math.isnan(track["root_gap"]) and int(info.mip_node_count) <= 1:
-        track["root_gap"] = final_gap
+    finish_tracker(track, h, seconds)
     col_values = list(h.getSolution().col_value) if info.primal_solution_status == 2 else None
     return {"_col_values": col_values, "status": status, "seconds": seconds, "objective": info.objective_function_value,
             "bound": info.mip_dual_bound, "gap": final_gap, "nodes": int(info.mip_node_count),
-            "t_1e-3": track["t1e-3"], "t_1e-4": track["t1e-4"], "root_gap": track["root_gap"],
-            "t_first_sol": track["t_first_sol"]}
+            **track}
 
 
 def prepare_mps(size: str, seed: int, workdir: Path) -> dict[str, str]:
