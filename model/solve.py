@@ -126,7 +126,10 @@ def _set_start(opt, m, start) -> None:
     import numpy as np
 
     opt.set_instance(m)
-    col = opt._pyomo_var_to_solver_var_map
+    col = getattr(opt, "_pyomo_var_to_solver_var_map", None)
+    h = getattr(opt, "_solver_model", None)
+    if col is None or h is None:  # another Pyomo version: solve without the start
+        return
     idx, val = [], []
     for v, x in start:
         j = col.get(id(v))
@@ -134,7 +137,7 @@ def _set_start(opt, m, start) -> None:
             idx.append(j)
             val.append(float(x))
     if idx:
-        opt._solver_model.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float))
+        h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float))
 
 
 def _infeasible_or_unbounded(m, opts: SolverOptions) -> str:

@@ -25,7 +25,6 @@ then no start, which is harmless.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -59,23 +58,25 @@ def relax_and_fix(m, years, *, window_years: int = 5, stage_time_limit_s: float 
     """Relax-and-fix over windows of ``window_years``; returns (``[(VarData, value)]`` or None, info)."""
     import highspy
 
-    from .highs_direct import _pass, _quiet_stdout, compile_model
-    from .solve import SolverOptions
+    from .highs_direct import TriviallyInfeasible, _pass, _quiet_stdout, compile_model
 
     t0 = time.perf_counter()
     info = StartInfo()
-    sf = compile_model(m)
-    if not sf.integer.any():
-        info.message = "no integer columns"
-        return None, info
+    try:
+        sf = compile_model(m)
+    except TriviallyInfeasible as exc:
+        info.message = f"trivially infeasible: {exc}"
+        return None, _done(info, t0)
     years = sorted(years)
+    if not sf.integer.any() or not years:
+        info.message = "no integer columns" if years else "no years"
+        return None, _done(info, t0)
     yset = set(years)
-    col_year = np.array([_column_year(k, yset) if sf.integer[j] else -1 for j, k in enumerate(sf.col_keys)],
-                        dtype=object)
-    last_year = years[-1]
-    # integer columns without a year are decided in the last stage
-    col_year = np.array([last_year if (sf.integer[j] and col_year[j] is None) else (col_year[j] if sf.integer[j] else -1)
-                         for j in range(sf.n_cols)], dtype=np.int64)
+    # the year of each integer column; integer columns without a year are decided in the last stage
+    col_year = np.full(sf.n_cols, -1, dtype=np.int64)
+    for j in np.flatnonzero(sf.integer):
+        y = _column_year(sf.col_keys[j], yset)
+        col_year[j] = years[-1] if y is None else y
     with _quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
