@@ -42,10 +42,22 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     # the strengthened model handed to HiGHS from memory (model.highs_direct.compile_model: another
     # column order than the MPS), without and with the relax-and-fix MIP start of model.warmstart;
     # the heuristic's own time is added to every time of "rf_start"
+    # existing switches of model.formulation.strengthen that are off by default, measured here
+    "int_stocks": ("int_stocks", {}),
     "direct": ("direct", {}),
     "rf_start": ("direct", {"_start": "relax_and_fix"}),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
+
+
+def _int_stocks():
+    from model.formulation import Strengthening
+
+    return Strengthening(integer_stocks=True)
+
+
+#: formulations written as MPS per case: name -> the ``strengthen`` argument of ``build_model``
+FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks}
 
 
 def attach_tracker(h) -> dict[str, float]:
@@ -138,15 +150,15 @@ def prepare_mps(size: str, seed: int, workdir: Path) -> dict[str, str]:
 
     workdir.mkdir(parents=True, exist_ok=True)
     name = f"{size}_s{seed}"
-    out = {f: str(workdir / f"{name}_{f}.mps") for f in ("plain", "strengthened")}
+    out = {f: str(workdir / f"{name}_{f}.mps") for f in FORMS}
     if all(Path(p).exists() for p in out.values()) and (workdir / f"{name}.xlsx").exists():
         out["case"] = str(workdir / f"{name}.xlsx")
         return out
     path = write_case(workdir / f"{name}.xlsx", with_limits(spec_by_name(size)), seed)
     out["case"] = str(path)
     data, _ = prepare_case(path)
-    write_model(build_model(data, strengthen=False), out["plain"])
-    write_model(build_model(data), out["strengthened"])
+    for form, strengthen in FORMS.items():
+        write_model(build_model(data, strengthen=strengthen()), out[form])
     return out
 
 
