@@ -39,6 +39,9 @@ class CaseSpec:
     chemistries: int  # 1..4
     time_limit_s: float = 600.0
     mip_rel_gap: float = 1e-4
+    #: lifetimes (years) drawn per candidate instead of the templates' 12-25; short lifetimes force
+    #: plants to retire and be rebuilt inside the horizon (the hard cases of issue 13)
+    lifetimes: tuple[int, ...] | None = None
 
     @property
     def products(self) -> int:
@@ -56,6 +59,9 @@ SIZES: dict[str, CaseSpec] = {
 #: Extra sizes, not run by default (``--sizes xlarge``).
 EXTRA_SIZES: dict[str, CaseSpec] = {
     "xlarge": CaseSpec("xlarge", sites=8, years=30, origins=6, chemistries=3),
+    # retire-and-rebuild cases: lifetimes of 4-8 years, so every plant is rebuilt within the horizon
+    "small_rebuild": CaseSpec("small_rebuild", sites=2, years=12, origins=3, chemistries=2, lifetimes=(4, 5, 6, 8)),
+    "medium_rebuild": CaseSpec("medium_rebuild", sites=3, years=15, origins=3, chemistries=2, lifetimes=(4, 5, 6, 8)),
 }
 
 
@@ -171,6 +177,8 @@ def _facilities(spec: CaseSpec, rng: random.Random, products: list[str]) -> list
         for i in range(spec.sites):
             if i == 0:
                 p = dict(base)
+                if spec.lifetimes:  # short lifetimes; exact and near copies keep their source's
+                    p["lifetime"] = rng.choice(spec.lifetimes)
             else:
                 u = rng.random()
                 src = dict(rng.choice(variants))
@@ -190,6 +198,8 @@ def _facilities(spec: CaseSpec, rng: random.Random, products: list[str]) -> list
                     p["earliest"] = base["earliest"] + rng.choice([0, 1, 2, 4])
                     p["opening"] = base["opening"] * rng.uniform(0.5, 1.5)
                     p["max_modules"] = max(1, int(base["max_modules"]) + rng.choice([-1, 0, 1]))
+                    if spec.lifetimes:
+                        p["lifetime"] = rng.choice(spec.lifetimes)
             variants.append(p)
         for i, p in enumerate(variants):
             site = _SITES[i % len(_SITES)]
@@ -232,7 +242,8 @@ def generate_tables(spec: CaseSpec | str, seed: int = 0) -> dict[str, Any]:
         spec = spec_by_name(spec)
     if not 1 <= spec.chemistries <= len(_CHEMS):
         raise ValueError(f"chemistries must be 1..{len(_CHEMS)}")
-    rng = random.Random(f"{spec.sites}-{spec.years}-{spec.origins}-{spec.chemistries}-{seed}")
+    key = f"{spec.sites}-{spec.years}-{spec.origins}-{spec.chemistries}-{seed}"
+    rng = random.Random(key + (f"-L{spec.lifetimes}" if spec.lifetimes else ""))
     years = list(range(START_YEAR, START_YEAR + spec.years))
     materials, intensity = _materials(spec)
     demand, mix = _demand(spec, rng, years)

@@ -34,7 +34,8 @@ from typing import Any
 from .generate import SIZES, spec_by_name, with_limits, write_case
 
 #: Default time limit of each solve, by size (seconds).
-DEFAULT_TIME_LIMIT = {"tiny": 60.0, "small": 120.0, "medium": 240.0, "large": 300.0, "xlarge": 600.0}
+DEFAULT_TIME_LIMIT = {"tiny": 60.0, "small": 120.0, "medium": 240.0, "large": 300.0, "xlarge": 600.0,
+                      "small_rebuild": 120.0, "medium_rebuild": 300.0}
 PHASES = ("read", "validate", "build", "solve", "extract", "verify", "marginals", "summary", "report")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
@@ -63,11 +64,15 @@ def highs_alone(mps: str | os.PathLike, *, time_limit_s: float, mip_rel_gap: flo
         h.setOptionValue("threads", int(threads))
     for k, v in (extra or {}).items():
         h.setOptionValue(k, v)
+    from .levers import attach_tracker, finish_tracker
+
+    track = attach_tracker(h)
     c0 = _cpu()
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
     cpu = _cpu() - c0
+    finish_tracker(track, h, seconds)
     info = h.getInfo()
     lp = h.getLp()
     integers = sum(1 for t in lp.integrality_ if int(t) != 0) if len(lp.integrality_) else 0
@@ -79,6 +84,7 @@ def highs_alone(mps: str | os.PathLike, *, time_limit_s: float, mip_rel_gap: flo
         "bound": info.mip_dual_bound, "gap": info.mip_gap if has_sol else math.nan,
         "nodes": int(info.mip_node_count), "lp_iterations": int(info.simplex_iteration_count),
         "rows": h.getNumRow(), "cols": h.getNumCol(), "integers": integers, "nonzeros": h.getNumNz(),
+        **track,
     }
 
 
@@ -156,7 +162,8 @@ def _run_case(rec, size, seed, gap, time_limit_s, workdir: Path, plain, threads,
     alone = highs_alone(mps, time_limit_s=time_limit_s, mip_rel_gap=gap, threads=threads)
     for k in ("rows", "cols", "integers", "nonzeros"):
         rec[k] = alone[k]
-    for k in ("seconds", "cpu_seconds", "status", "objective", "bound", "gap", "nodes", "lp_iterations"):
+    for k in ("seconds", "cpu_seconds", "status", "objective", "bound", "gap", "nodes", "lp_iterations",
+              "t_1e-3", "t_1e-4", "root_gap", "t_first_sol"):
         rec[f"highs_{k}"] = alone[k]
     rec["ratio_total_to_highs"] = rec["t_total"] / alone["seconds"] if alone["seconds"] > 0 else math.nan
     rec["objectives_agree"] = _agree(rec["objective"], alone["objective"], gap, rec.get("bound"), alone["bound"],
@@ -172,7 +179,7 @@ def _run_case(rec, size, seed, gap, time_limit_s, workdir: Path, plain, threads,
         del mp
         p = highs_alone(pmps, time_limit_s=time_limit_s, mip_rel_gap=gap, threads=threads)
         for k in ("rows", "cols", "integers", "nonzeros", "seconds", "cpu_seconds", "status", "objective", "bound",
-                  "gap", "nodes", "lp_iterations"):
+                  "gap", "nodes", "lp_iterations", "t_1e-3", "t_1e-4", "root_gap", "t_first_sol"):
             rec[f"plain_{k}"] = p[k]
         rec["plain_objective_agrees"] = _agree(alone["objective"], p["objective"], gap, alone["bound"], p["bound"],
                                                alone["status"] == "Optimal", p["status"] == "Optimal")
@@ -215,6 +222,10 @@ def _fmt(v, nd=2):
             return f"{v:.7e}"
         return f"{v:.{nd}f}"
     return str(v)
+
+
+def _fmt_e(v) -> str:
+    return "" if v is None or v == "" or (isinstance(v, float) and math.isnan(v)) else f"{v:.2e}"
 
 
 def write_tables(records: list[dict], out: Path, machine: str) -> tuple[Path, Path]:
@@ -269,6 +280,18 @@ def write_tables(records: list[dict], out: Path, machine: str) -> tuple[Path, Pa
                 f"{r.get('plain_status')} ({_fmt(r.get('plain_gap'), 6)})",
                 f"{r.get('highs_status')} ({_fmt(r.get('highs_gap'), 6)})",
                 r.get("plain_nodes", ""), r.get("highs_nodes", "")])) + " |")
+    md.append("\n## Time to gap (HiGHS alone; '-' = not reached within the time limit)\n")
+    head = ["case", "form", "t to 1e-3 s", "t to 1e-4 s", "nodes", "root gap", "first solution s", "status"]
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + "---|" * len(head))
+    for r in records:
+        for form, pre in (("strengthened", "highs_"), ("plain", "plain_")):
+            if f"{pre}seconds" not in r:
+                continue
+            md.append("| " + " | ".join(map(str, [
+                r["case"], form, _fmt(r.get(f"{pre}t_1e-3")) or "-", _fmt(r.get(f"{pre}t_1e-4")) or "-",
+                r.get(f"{pre}nodes", ""), _fmt_e(r.get(f"{pre}root_gap")), _fmt(r.get(f"{pre}t_first_sol")),
+                r.get(f"{pre}status", "")])) + " |")
     errors = [r for r in records if r.get("error")]
     if errors:
         md.append("\n## Errors\n")
@@ -359,9 +382,10 @@ def machine_text(threads: int | None) -> str:
 # --------------------------------------------------------------------------- command line
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run_benchmarks", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="tiny,small,medium,large",
-                    help="comma-separated sizes (tiny, small, medium, large, xlarge); default all but xlarge")
-    ap.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    ap.add_argument("--sizes", default="tiny,small,medium,large,small_rebuild,medium_rebuild",
+                    help="comma-separated sizes (tiny, small, medium, large, small_rebuild, medium_rebuild, xlarge); "
+                         "default all but xlarge")
+    ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     ap.add_argument("--gap", type=float, default=1e-4, help="MIP relative gap of every solve (default 1e-4)")
     ap.add_argument("--time-limit", type=float, default=None,
                     help="seconds per solve (default by size: " + ", ".join(f"{k} {v:g}" for k, v in

@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--mip-gap", type=float, help="relative MIP gap (overrides the settings sheet)")
     r.add_argument("--threads", type=int, help="HiGHS threads (default: HiGHS's own choice)")
     r.add_argument("--write-model", type=Path, metavar="FILE.mps", help="also write the model (MPS or LP by extension)")
-    r.add_argument("--no-figures", action="store_true", help="do not write PNG figures next to the workbook")
+    # PNG figures are on request: the workbook carries its own Excel charts, and drawing the PNGs
+    # (matplotlib) costs more than everything else of a small run (docs/performance.md)
+    r.add_argument("--figures", action="store_true", help="also write PNG figures next to the workbook (in figures/)")
+    r.add_argument("--no-figures", action="store_true", help="do not write PNG figures (the default; kept for scripts)")
     r.add_argument("--tee", action="store_true", help="show the HiGHS log")
     r.add_argument("-q", "--quiet", action="store_true", help="print only the result line")
 
@@ -276,7 +279,7 @@ def _run_one(args, case, scenario, out: Path):
                                     scenarios_applied=prior.scenarios)
         progress.step("writing the report")
         with timer.phase("report"):
-            path = write_report(results, out, figures_dir=None if args.no_figures else out.parent / "figures")
+            path = write_report(results, out, figures_dir=out.parent / "figures" if args.figures and not args.no_figures else None)
     _print_summary(results, path, say, quiet=args.quiet)
     return (EXIT_OK if results.solve.has_solution else EXIT_NO_PLAN), results
 

@@ -17,6 +17,11 @@ from .interrupt import stop_requested
 from .results import SolveInfo
 
 
+#: HiGHS options measured on the benchmark set (docs/performance.md, ``benchmarks/levers.py``) and
+#: kept only if they helped across sizes and seeds; empty: HiGHS's defaults won.
+TUNED_HIGHS_OPTIONS: tuple[tuple[str, object], ...] = ()
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     mip_rel_gap: float = 1e-4
@@ -58,13 +63,20 @@ def make_solver(opts: SolverOptions):
     return opt
 
 
-def solve_model(m: pyo.ConcreteModel, opts: SolverOptions, solver=None) -> SolveInfo:
-    """Solve ``m`` (objective ``m.npv``) and load the solution when there is one."""
+def solve_model(m: pyo.ConcreteModel, opts: SolverOptions, solver=None, start=None) -> SolveInfo:
+    """Solve ``m`` (objective ``m.npv``) and load the solution when there is one.
+
+    ``start``: optional ``[(VarData, value)]`` handed to HiGHS as a MIP start (e.g. from
+    :func:`model.warmstart.relax_and_fix`); HiGHS checks it and ignores it when infeasible, so the
+    optimum is unchanged.
+    """
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
 
     opt = solver or make_solver(opts)
     t0 = time.perf_counter()
     try:
+        if start:
+            _set_start(opt, m, start)
         res = opt.solve(m)
     except KeyboardInterrupt:
         raise
@@ -103,6 +115,29 @@ def solve_model(m: pyo.ConcreteModel, opts: SolverOptions, solver=None) -> Solve
         elif info.status == "optimal":
             info.mip_gap = 0.0
     return info
+
+
+def _set_start(opt, m, start) -> None:
+    """Translate ``m`` into ``opt``'s HiGHS instance now and give HiGHS the MIP start ``start``.
+
+    Pyomo's persistent ``highs`` has no warm-start option; its ``solve`` re-uses an instance set
+    here (it only runs ``update()``), so a solution set on the HiGHS object before is kept.
+    """
+    import numpy as np
+
+    opt.set_instance(m)
+    col = getattr(opt, "_pyomo_var_to_solver_var_map", None)
+    h = getattr(opt, "_solver_model", None)
+    if col is None or h is None:  # another Pyomo version: solve without the start
+        return
+    idx, val = [], []
+    for v, x in start:
+        j = col.get(id(v))
+        if j is not None and x is not None and math.isfinite(x):
+            idx.append(j)
+            val.append(float(x))
+    if idx:
+        h.setSolution(len(idx), np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=float))
 
 
 def _infeasible_or_unbounded(m, opts: SolverOptions) -> str:

@@ -26,7 +26,7 @@ def test_generator_is_deterministic_and_grows(tmp_path):
 
 def test_tiny_benchmark_all_phases(tmp_path):
     out = tmp_path / "results"
-    rc = run_benchmarks.main(["--sizes", "tiny", "--out", str(out), "--time-limit", "30"])
+    rc = run_benchmarks.main(["--sizes", "tiny", "--seeds", "0", "--out", str(out), "--time-limit", "30"])
     assert rc == 0
     rows = list(csv.DictReader(open(out / "benchmarks.csv")))
     assert len(rows) == 1
@@ -40,4 +40,25 @@ def test_tiny_benchmark_all_phases(tmp_path):
     assert r["objectives_agree"] == "yes" and r["plain_objective_agrees"] == "yes"
     md = (out / "benchmarks.md").read_text()
     assert "Plain statement vs strengthened" in md and "tiny_s0" in md
+    # solved to the gap: the times to 1e-3 and 1e-4 are recorded and ordered, the root gap is known
+    for pre in ("highs_", "plain_"):
+        assert 0 < float(r[f"{pre}t_1e-3"]) <= float(r[f"{pre}t_1e-4"]) <= float(r[f"{pre}seconds"]) + 1e-6
+        assert float(r[f"{pre}root_gap"]) >= 0
+    assert "Time to gap" in md
     assert (out / "time_vs_size.png").stat().st_size > 0
+
+
+def test_rebuild_cases_retire_and_rebuild():
+    from benchmarks.generate import spec_by_name
+
+    for name in ("small_rebuild", "medium_rebuild"):
+        t = generate_tables(name, seed=0)
+        years = len(t["demand"])
+        assert max(f["lifetime_years"] for f in t["facilities"]) < years, name
+        assert set(f["lifetime_years"] for f in t["facilities"]) <= set(spec_by_name(name).lifetimes)
+        # exact copies keep their source's lifetime: the symmetry breaking still finds identical groups
+        groups: dict = {}
+        for f in t["facilities"]:
+            key = tuple((k, v) for k, v in f.items() if k not in ("facility", "site"))
+            groups[key] = groups.get(key, 0) + 1
+        assert max(groups.values()) >= 2, name

@@ -1,0 +1,265 @@
+"""Measure solver levers on the benchmark set: HiGHS options, objective scaling, plain vs strengthened.
+
+    python -m benchmarks.levers [--sizes medium,medium_rebuild] [--seeds 0,1,2]
+                                [--configs plain,strengthened,fast,...] [--time-limit 120] [--out DIR]
+
+Every case (``benchmarks.generate``, by size and seed) is built once per formulation and written as
+MPS; each configuration then solves that MPS in a fresh ``highspy.Highs`` (so the measurement is
+HiGHS's own work, not Pyomo's) to a relative gap of ``--gap`` (default 1e-4). A HiGHS callback
+records, per solve: the time at which the gap first reached 1e-3 and 1e-4, the gap at the end of the
+root node (the last gap seen before the first branching node), the nodes and the final objective.
+Objectives are compared with the first configuration's (``obj_rel_diff``): a lever that changes the
+optimum beyond the gap is a bug.
+
+Writes ``levers.csv`` and ``levers.md`` into ``--out`` (default ``benchmarks/results/levers``).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .generate import spec_by_name, with_limits, write_case
+
+#: name -> (formulation, HiGHS options). "strengthened" is the project's default formulation.
+CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "plain": ("plain", {}),
+    "strengthened": ("strengthened", {}),
+    "scaled": ("strengthened", {"user_objective_scale": -20}),
+    "heur_off": ("strengthened", {"mip_heuristic_effort": 0.0}),
+    "heur_0.2": ("strengthened", {"mip_heuristic_effort": 0.2}),
+    "nosym": ("strengthened", {"mip_detect_symmetry": False}),
+    "norestart": ("strengthened", {"mip_allow_restart": False}),
+    "nopresolve": ("strengthened", {"presolve": "off"}),
+    # upper bound on what any MIP start can buy: the strengthened model started from the best
+    # solution an earlier configuration of the same run found (its optimum)
+    "perfect_start": ("strengthened", {"_start": "best"}),
+    # the strengthened model handed to HiGHS from memory (model.highs_direct.compile_model: another
+    # column order than the MPS), without and with the relax-and-fix MIP start of model.warmstart;
+    # the heuristic's own time is added to every time of "rf_start"
+    # existing switches of model.formulation.strengthen that are off by default, measured here
+    "int_stocks": ("int_stocks", {}),
+    "direct": ("direct", {}),
+    "rf_start": ("direct", {"_start": "relax_and_fix"}),
+}
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
+
+
+def _int_stocks():
+    from model.formulation import Strengthening
+
+    return Strengthening(integer_stocks=True)
+
+
+#: formulations written as MPS per case: name -> the ``strengthen`` argument of ``build_model``
+FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks}
+
+
+def attach_tracker(h) -> dict[str, float]:
+    """Record, through HiGHS callbacks, the times to gaps 1e-3 / 1e-4, the root gap, the first solution.
+
+    The root gap is the last gap seen at node 0 (after the root's cuts and heuristics).
+    """
+    import highspy
+
+    track = {"t_1e-3": math.nan, "t_1e-4": math.nan, "root_gap": math.nan, "t_first_sol": math.nan}
+
+    def cb(kind, message, out, inp, user):  # noqa: ARG001 - HiGHS callback signature
+        p, d = out.mip_primal_bound, out.mip_dual_bound
+        if not (math.isfinite(p) and math.isfinite(d)):
+            return
+        g = abs(p - d) / max(1.0, abs(p))
+        t = out.running_time
+        if math.isnan(track["t_first_sol"]):
+            track["t_first_sol"] = t
+        if out.mip_node_count == 0:
+            track["root_gap"] = g
+        for key, lim in (("t_1e-3", 1e-3), ("t_1e-4", 1e-4)):
+            if g <= lim and math.isnan(track[key]):
+                track[key] = t
+
+    h.setCallback(cb, None)
+    for kind in (highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+                 highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution,
+                 highspy.cb.HighsCallbackType.kCallbackMipLogging):
+        h.startCallback(kind)
+    return track
+
+
+def finish_tracker(track: dict[str, float], h, seconds: float) -> None:
+    """Close the record with the final state (the callbacks may not fire after the last change)."""
+    info = h.getInfo()
+    final_gap = info.mip_gap if info.primal_solution_status == 2 else math.nan
+    for key, g in (("t_1e-3", 1e-3), ("t_1e-4", 1e-4)):
+        if math.isnan(track[key]) and final_gap <= g + 1e-12:
+            track[key] = seconds
+    if math.isnan(track["root_gap"]) and int(info.mip_node_count) <= 1:
+        track["root_gap"] = final_gap
+
+
+def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, Any],
+              threads: int | None = None, start: list[float] | None = None) -> dict[str, Any]:
+    """Solve ``mps`` with HiGHS; times to gaps 1e-3 / 1e-4, root gap, nodes, objective."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if isinstance(mps, (str, Path)):
+        h.readModel(str(mps))
+    else:  # a model.highs_direct.StandardForm
+        from model.highs_direct import _pass
+
+        _pass(h, mps)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("mip_abs_gap", 1e-6)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    for k, v in options.items():
+        if not k.startswith("_"):
+            h.setOptionValue(k, v)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    track = attach_tracker(h)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    final_gap = info.mip_gap if info.primal_solution_status == 2 else math.nan
+    finish_tracker(track, h, seconds)
+    col_values = list(h.getSolution().col_value) if info.primal_solution_status == 2 else None
+    return {"_col_values": col_values, "status": status, "seconds": seconds, "objective": info.objective_function_value,
+            "bound": info.mip_dual_bound, "gap": final_gap, "nodes": int(info.mip_node_count),
+            **track}
+
+
+def prepare_mps(size: str, seed: int, workdir: Path) -> dict[str, str]:
+    """Write the case workbook and its plain and strengthened models as MPS (cached by name)."""
+    from model.formulation import build_model
+    from model.pipeline import prepare_case
+    from model.solve import write_model
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    name = f"{size}_s{seed}"
+    out = {f: str(workdir / f"{name}_{f}.mps") for f in FORMS}
+    if all(Path(p).exists() for p in out.values()) and (workdir / f"{name}.xlsx").exists():
+        out["case"] = str(workdir / f"{name}.xlsx")
+        return out
+    path = write_case(workdir / f"{name}.xlsx", with_limits(spec_by_name(size)), seed)
+    out["case"] = str(path)
+    data, _ = prepare_case(path)
+    for form, strengthen in FORMS.items():
+        write_model(build_model(data, strengthen=strengthen()), out[form])
+    return out
+
+
+def _direct(case: str, start_kind: str | None, threads: int | None):
+    """The strengthened model compiled in memory; with ``relax_and_fix``, its start (timed)."""
+    from model.formulation import build_model
+    from model.highs_direct import compile_model
+    from model.pipeline import prepare_case
+    from model.warmstart import relax_and_fix
+
+    data, _ = prepare_case(case)
+    m = build_model(data)
+    sf = compile_model(m)
+    if start_kind != "relax_and_fix":
+        return sf, None, 0.0
+    t0 = time.perf_counter()
+    start, info = relax_and_fix(m, data.years, threads=threads)
+    seconds = time.perf_counter() - t0
+    if not start:
+        return sf, None, seconds
+    pos = {id(v): j for j, v in enumerate(sf.columns)}
+    values = [0.0] * sf.n_cols
+    for v, x in start:
+        values[pos[id(v)]] = x
+    return sf, values, seconds
+
+
+def _fmt(x, spec=".2f") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def write_tables(rows: list[dict], out: Path, configs: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    keys = list(rows[0].keys())
+    with open(out / "levers.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    lines = ["| case | config | t to 1e-3 s | t to 1e-4 s | nodes | root gap | status | obj rel diff |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['config']} | {_fmt(r['t_1e-3'])} | {_fmt(r['t_1e-4'])} | {r['nodes']} | "
+                     f"{_fmt(r['root_gap'], '.2e')} | {r['status']} | {_fmt(r['obj_rel_diff'], '.1e')} |")
+    lines += ["", "Geometric mean over cases of the time to 1e-4 (time limit counted as reached), "
+              "relative to the first configuration:", "", "| config | geo-mean t to 1e-4 s | vs first |", "|---|---|---|"]
+    base = None
+    for c in configs:
+        ts = [r["t_1e-4"] if not math.isnan(r["t_1e-4"]) else r["seconds"] for r in rows if r["config"] == c]
+        if not ts:
+            continue
+        gm = math.exp(statistics.fmean(math.log(max(t, 0.01)) for t in ts))
+        base = base or gm
+        lines.append(f"| {c} | {gm:.2f} | {gm / base:.2f} |")
+    (out / "levers.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.levers", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="medium,medium_rebuild")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--configs", default="strengthened,scaled,heur_off,heur_0.2,nosym,norestart")
+    ap.add_argument("--gap", type=float, default=1e-4)
+    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    a = ap.parse_args(argv)
+    configs = [c.strip() for c in a.configs.split(",") if c.strip()]
+    for c in configs:
+        if c not in CONFIGS:
+            ap.error(f"unknown config {c!r}; choose from {', '.join(CONFIGS)}")
+    rows: list[dict] = []
+    for size in [s.strip() for s in a.sizes.split(",") if s.strip()]:
+        for seed in [int(s) for s in a.seeds.split(",") if s.strip()]:
+            mps = prepare_mps(size, seed, a.out / "work")
+            ref = None
+            best: dict[str, tuple[float, list[float]]] = {}  # formulation -> (objective, column values)
+            for c in configs:
+                form, opts = CONFIGS[c]
+                start = best[form][1] if opts.get("_start") == "best" and form in best else None
+                extra_s = 0.0
+                model_in = mps.get(form)
+                if form == "direct":
+                    model_in, start, extra_s = _direct(mps["case"], opts.get("_start"), a.threads)
+                r = solve_mps(model_in, gap=a.gap, time_limit_s=a.time_limit, options=opts, threads=a.threads,
+                              start=start)
+                r["heuristic_s"] = extra_s
+                for k in ("seconds", "t_1e-3", "t_1e-4", "t_first_sol"):
+                    r[k] += extra_s
+                cols = r.pop("_col_values")
+                if cols is not None and (form not in best or r["objective"] < best[form][0]):
+                    best[form] = (r["objective"], cols)
+                ref = r["objective"] if ref is None else ref
+                r.update(case=f"{size}_s{seed}", config=c,
+                         obj_rel_diff=abs(r["objective"] - ref) / max(1.0, abs(ref)))
+                rows.append({"case": r.pop("case"), "config": r.pop("config"), **r})
+                print(f"{rows[-1]['case']:>20} {c:>13}: 1e-3 {_fmt(r['t_1e-3'])} s, 1e-4 {_fmt(r['t_1e-4'])} s, "
+                      f"{r['nodes']} nodes, root gap {_fmt(r['root_gap'], '.2e')}, {r['status']}", flush=True)
+            write_tables(rows, a.out, configs)
+    print(f"written {a.out / 'levers.md'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
