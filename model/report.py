@@ -509,8 +509,6 @@ def build_workbook(results: Results):
         df = (results.tables or {}).get(key)
         if df is None:
             header, rows = list(TABLE_COLUMNS.get(key, ())), []
-            if key in ROW_UNIT_TABLES:
-                header.append("unit")
         else:
             if key == "make_vs_buy":
                 df = make_vs_buy_view(df, results)
