@@ -64,6 +64,8 @@ def fake_tables(case) -> dict[str, pd.DataFrame]:
                           "discounted_usd": und * case.discount_factor(y)})
     lc = [{"year": y, "local_value_share": 0.05 + 0.1 * i, "target": case.local_content_target.get(y, float("nan"))}
           for i, y in enumerate(years)]
+    use = [{"material": m, "year": y, "use_kind": "cells", "consumer": k, "quantity": a * 10.0}
+           for (k, m), a in case.intensity.items() for y in years if a > 0]
     return {
         "build_schedule": pd.DataFrame(bs, columns=TABLE_COLUMNS["build_schedule"]),
         "production": pd.DataFrame(prod, columns=TABLE_COLUMNS["production"]),
@@ -72,6 +74,7 @@ def fake_tables(case) -> dict[str, pd.DataFrame]:
         "costs": pd.DataFrame(costs, columns=TABLE_COLUMNS["costs"]),
         "capex_cashflow": pd.DataFrame(cap, columns=TABLE_COLUMNS["capex_cashflow"]),
         "local_content": pd.DataFrame(lc, columns=TABLE_COLUMNS["local_content"]),
+        "material_use": pd.DataFrame(use, columns=TABLE_COLUMNS["material_use"]),
     }
 
 
@@ -375,7 +378,8 @@ V2_COLUMNS = ("committed_modules", "capex_usd_per_module", "local_gwh", "importe
 def test_every_numeric_result_column_has_a_unit():
     for name, cols in TABLE_COLUMNS.items():
         for c in cols:
-            if c in ("facility", "product", "chemistry", "material", "source_kind", "source", "category"):
+            if c in ("facility", "product", "chemistry", "material", "source_kind", "source", "category",
+                     "use_kind", "consumer"):
                 continue
             assert styles.unit_of(c) is not None, (name, c)
     for c in V2_COLUMNS[:-2]:  # version-2 columns format correctly when they arrive
