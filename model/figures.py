@@ -18,6 +18,8 @@ from .xlsx_util import atomic_write
 
 CELLS = "cells"
 SOURCE_KINDS = ("local", "import", "export")
+#: Sourcing rows of imported cells are named ``cells_<chemistry>`` (interface.md, version 2).
+CELL_PREFIX = "cells_"
 #: Most cell plants drawn one by one; the smaller ones are summed into one series.
 MAX_PLANT_SERIES = 12
 OTHER_PLANTS = "other cell plants"
@@ -50,6 +52,8 @@ class ChartData:
     costs: pd.DataFrame = field(default_factory=pd.DataFrame)  # category x year, discounted USD
     local_content: pd.DataFrame = field(default_factory=pd.DataFrame)  # local_value_share/target x year
     units: dict[str, str] = field(default_factory=dict)  # material -> unit
+    #: year -> GWh of cells imported (version 2; sourcing rows ``cells_<chemistry>``), all chemistries
+    cell_imported: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     @property
     def materials(self) -> list[str]:
@@ -164,6 +168,12 @@ def chart_data(results: Results) -> ChartData:
             t = pd.DataFrame(rows).T.reindex(columns=years).fillna(0.0).astype(float)
             sourcing[m] = t
             consumption[m] = t.loc["local"] + t.loc["import"] - t.loc["export"]
+    # imported cells (sourcing rows cells_<chemistry>, GWh) belong with the cells, not the materials
+    cell_rows = [m for m in sourcing if m.startswith(CELL_PREFIX)]
+    cell_imported = pd.Series(0.0, index=years, dtype=float)
+    for m in cell_rows:
+        cell_imported = cell_imported + sourcing.pop(m).loc["import"]
+        consumption.pop(m, None)
     mat_cons = (pd.DataFrame(consumption).T.reindex(columns=years).astype(float) if consumption
                 else pd.DataFrame(columns=years, dtype=float))
 
@@ -185,7 +195,7 @@ def chart_data(results: Results) -> ChartData:
 
     return ChartData(years=years, cell_capacity=cell_cap, cell_demand=cell_demand, cell_met=cell_met,
                      material_capacity=mat_cap, material_consumption=mat_cons, sourcing=sourcing,
-                     costs=costs, local_content=local, units=units)
+                     costs=costs, local_content=local, units=units, cell_imported=cell_imported)
 
 
 # --------------------------------------------------------------------------- PNG figures
@@ -253,8 +263,12 @@ def write_figures(results: Results, folder, stem: str = "results", dpi: int = 12
         if years and (len(cd.cell_capacity) or cd.cell_demand.abs().sum() > 0):
             plants = list(cd.cell_capacity.index)
             cmap = plt.get_cmap("tab10" if len(plants) <= 10 else "tab20")
-            _stacked_bars(ax1, years, [(f, cd.cell_capacity.loc[f].values) for f in plants],
-                          [cmap(i % cmap.N) for i in range(len(plants))])
+            bars = [(f, cd.cell_capacity.loc[f].values) for f in plants]
+            colors = [cmap(i % cmap.N) for i in range(len(plants))]
+            if len(cd.cell_imported) and cd.cell_imported.max() > 1e-9:
+                bars.append(("imported cells", cd.cell_imported.values))
+                colors.append(_COLORS["import"])
+            _stacked_bars(ax1, years, bars, colors)
             ax1.plot(years, cd.cell_demand.values, color="black", marker="o", ms=3, lw=1.5, label="cell demand")
             if (cd.cell_met - cd.cell_demand).abs().max() > 1e-6:
                 ax1.plot(years, cd.cell_met.values, color="crimson", ls="--", lw=1.2, label="demand met")
@@ -264,7 +278,7 @@ def write_figures(results: Results, folder, stem: str = "results", dpi: int = 12
             ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=4, frameon=False)
         else:
             _no_data(ax1, no_plan)
-        ax1.set_title("Cell capacity by plant vs demand (GWh/yr)")
+        ax1.set_title("Cell capacity by plant (+ imported cells) vs demand, GWh/yr")
         share = cd.material_capacity_share
         if years and len(share):
             for m in share.index:
@@ -277,7 +291,7 @@ def write_figures(results: Results, folder, stem: str = "results", dpi: int = 12
             ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=4, frameon=False)
         else:
             _no_data(ax2, no_plan if not years or not cd.has_data else "no material consumption")
-        ax2.set_title("Material plant capacity, % of what the cells consume")
+        ax2.set_title("Material plant capacity, % of what the value chain uses")
         fig.tight_layout()
         written.append(_atomic_savefig(fig, folder / f"{stem}_capacity.png", dpi))
         plt.close(fig)

@@ -366,12 +366,15 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
 
     # (a) cells: capacity by plant (stacked) and demand (line)
     series = [(f, cd.cell_capacity.loc[f].tolist()) for f in cd.cell_capacity.index]
+    if len(cd.cell_imported) and cd.cell_imported.max() > 1e-9:
+        series.append(("imported cells", cd.cell_imported.tolist()))
+    n_cap = len(series)
     series.append(("cell demand (GWh)", cd.cell_demand.tolist()))
     unmet = (cd.cell_demand - cd.cell_met).abs().max() > 1e-6
     if unmet:
         series.append(("demand met (GWh)", cd.cell_met.tolist()))
-    hdr, rows = block("Cell capacity by plant (GWh/yr) and cell demand (GWh)", series, "#,##0.0", "series (GWh)")
-    n_cap = len(cd.cell_capacity)
+    hdr, rows = block("Cell capacity by plant and imported cells (GWh/yr), cell demand (GWh)", series, "#,##0.0",
+                      "series (GWh)")
     line = LineChart()
     line.add_data(ref_rows(rows[n_cap], rows[-1]), from_rows=True, titles_from_data=True)
     line.set_categories(cats(hdr))
@@ -383,7 +386,8 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         bar += line
     else:  # no cell capacity at all: the demand lines alone
         bar = line
-    style(bar, "Cell capacity by plant (bars) vs cell demand (line), GWh per year", "GWh per year", "#,##0")
+    style(bar, "Cell capacity by plant and imported cells (bars) vs cell demand (line), GWh per year",
+          "GWh per year", "#,##0")
     place(bar)
     next_block(len(series))
 
@@ -396,7 +400,7 @@ def _write_charts(ws, results: Results, st: _Styles) -> int:
         ch.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
         ch.set_categories(cats(hdr))
         line_style(ch)
-        style(ch, "Local material plant capacity as % of what the cells consume", "capacity / consumption", "0%")
+        style(ch, "Local material plant capacity as % of what the value chain uses", "capacity / use", "0%")
         place(ch)
         next_block(len(series))
 

@@ -505,3 +505,17 @@ def test_version2_tables_get_units_and_formats(results, tmp_path):
     ws = wb["demand"]
     head = [c.value for c in ws[1]]
     assert ws.cell(2, head.index("imported_gwh") + 1).number_format == "#,##0.0"
+
+
+def test_imported_cells_chart_with_the_cells_not_as_a_material(results):
+    from model.figures import chart_data
+
+    src = results.tables["sourcing"]
+    y0 = int(src["year"].min())
+    extra = pd.DataFrame([{"material": "cells_LFP", "year": y0, "source_kind": "import", "source": "China",
+                           "quantity": 12.5}])
+    res = dataclasses.replace(results, tables={**results.tables, "sourcing": pd.concat([src, extra])})
+    cd = chart_data(res)
+    assert "cells_LFP" not in cd.materials and "cells_LFP" not in cd.material_consumption.index
+    assert cd.cell_imported.loc[y0] == pytest.approx(12.5)
+    assert cd.cell_imported.drop(y0).abs().sum() == 0
