@@ -355,6 +355,9 @@ def _print_summary(results, path, say, quiet: bool) -> None:
                 say(f"  {f} ({fac.product}, {fac.module_size:g}/module): {items}")
         else:
             say("builds: none")
+        imported = _imports_line(t.get("sourcing"), data)
+        if imported:
+            say("imported over the horizon: " + imported)
         shares = [(k, v) for k, v in s.items() if k.startswith("local_value_share_") and v is not None]
         if shares:
             say("local value share: " + ", ".join(f"{k.rsplit('_', 1)[1]} {float(v) * 100:.1f}%" for k, v in shares))
@@ -365,6 +368,20 @@ def _print_summary(results, path, say, quiet: bool) -> None:
             say(n)
     phases = ", ".join(f"{k} {v:.2f}s" for k, v in results.timings.items())
     say(f"time: {phases}")
+
+
+def _imports_line(sourcing, data) -> str:
+    """``cathode_LFP 1,223,800 t, cells_LFP 21.0 GWh, ...``: what the plan buys abroad, largest value first."""
+    if sourcing is None or not len(sourcing):
+        return ""
+    imp = sourcing[sourcing["source_kind"] == "import"].groupby("material", sort=False)["quantity"].sum()
+    parts = []
+    for mat, q in imp.items():
+        if q <= 1e-9:
+            continue
+        unit = "GWh" if str(mat).startswith("cells_") else (data.materials[mat].unit if mat in data.materials else "")
+        parts.append(f"{mat} {q:,.1f} {unit}".rstrip() if unit == "GWh" else f"{mat} {q:,.0f} {unit}".rstrip())
+    return ", ".join(parts)
 
 
 def cmd_compare(args) -> int:
