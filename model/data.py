@@ -690,6 +690,11 @@ def build_case(raw: RawWorkbook) -> CaseData:
         if not outside("local_content", r, rec["year"]) and rec["min_local_value_share"] > 0:
             targets[rec["year"]] = rec["min_local_value_share"]
 
+    if settings is not None:  # coefficients HiGHS can handle (model.limits); rows already reported are skipped
+        from .limits import check as check_limits
+
+        reported = {(p.sheet, p.row) for p in problems}
+        problems.extend(p for p in check_limits(raw, settings) if (p.sheet, p.row) not in reported)
     if problems or settings is None:
         raise InputError(problems)
 
