@@ -583,14 +583,45 @@ class CaseRunner:
 _RUNNER: CaseRunner | None = None
 
 
-def _pool_init(raw: RawWorkbook, spec: RunSpec) -> None:
-    """Initializer of every pool worker: Ctrl-C is the parent's business; build the base model once."""
+def _pool_init(raw: RawWorkbook, spec: RunSpec, main_pid: int | None = None) -> None:
+    """Initializer of every pool worker: Ctrl-C is the parent's business; the worker dies with the
+    sweep's main process (``kill -9`` included); build the base model once."""
     global _RUNNER
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # pragma: no cover
         pass
+    from .isolate import set_parent_death_signal
+
+    set_parent_death_signal()  # the direct parent (fork server) dying kills the worker at once
+    if main_pid:
+        _start_watchdog(main_pid)
     _RUNNER = CaseRunner(raw, spec)
+
+
+def _start_watchdog(main_pid: int, every_s: float = 0.5) -> None:
+    """A daemon thread that ends this worker within ``every_s`` once the sweep's main process is gone
+    (its parent is the fork server, so PR_SET_PDEATHSIG alone does not cover the main process)."""
+    def watch():
+        while True:
+            time.sleep(every_s)
+            if not _alive(main_pid):
+                os._exit(3)
+    threading.Thread(target=watch, name="battery-plan-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pid reused by another user's process: ours is gone
+        return False
+    try:  # a zombie (killed, not yet reaped) is gone too
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return True
 
 
 def _pool_task(overrides: Sequence[str]) -> dict:
@@ -711,7 +742,7 @@ def _run_pool(pending: deque, raw, spec, workers: int, handle, max_tasks_per_chi
     ctx = _mp_context()
     suspects: deque = deque()
     while pending or suspects:
-        ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init, initargs=(raw, spec),
+        ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init, initargs=(raw, spec, os.getpid()),
                                  max_tasks_per_child=max_tasks_per_child)
         inflight: dict = {}
         broken = False
@@ -794,10 +825,34 @@ def _run_dask(pending: deque, raw, spec, address: str, handle) -> None:
 
 
 def _run_here(pending: deque, raw, spec, handle) -> None:
-    runner = CaseRunner(raw, spec)
-    while pending:
-        h, ovs = pending.popleft()
-        handle(h, runner.run(ovs))
+    """``--workers 0``: the cases one after another, solved in one forked child (model.isolate), so a
+    crash of HiGHS costs that case (recorded as an error) and not the sweep."""
+    from . import isolate
+
+    if not isolate.available():
+        runner = CaseRunner(raw, spec)
+        while pending:
+            h, ovs = pending.popleft()
+            handle(h, runner.run(ovs))
+        return
+    worker = None
+    ok = False
+    try:
+        while pending:
+            h, ovs = pending[0]
+            if worker is None:
+                worker = isolate.ChildWorker(lambda: CaseRunner(raw, spec).run)
+            alive, rec = worker.call(list(ovs))
+            pending.popleft()
+            if not alive:
+                worker.close()
+                worker = None
+                rec = _error_record(ovs, f"{rec} (crash in HiGHS)")
+            handle(h, rec)
+        ok = True
+    finally:
+        if worker is not None:
+            worker.close(kill=not ok)
 
 
 # --------------------------------------------------------------------------- running a sweep
