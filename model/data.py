@@ -320,11 +320,15 @@ class _Covered:
 def _reading_notes(raw: RawSheet, cols: set[int], problems: list[Problem]) -> None:
     """Formulas without saved values and merged ranges that touch the columns the schema reads."""
     notes: list[Problem] = []
+    untrusted = set(getattr(raw, "untrusted_results", ()))
     for r, c, f in raw.formula_cells:
         if c in cols or r == raw.header_row:
+            why = ("has a saved result that cannot be trusted (the workbook asks to be recalculated when "
+                   "opened, as files written by programs such as xlsxwriter do)" if (r, c) in untrusted
+                   else "has no saved value (the workbook was written by a program, not saved by Excel)")
             notes.append(Problem(raw.name, r, raw.column_label(c),
-                                 f"formula {f[:40]!r} has no saved value (the workbook was written by a program, "
-                                 "not saved by Excel); open and save it in Excel, or type the value"))
+                                 f"formula {f[:40]!r} {why}; open and save it in Excel or LibreOffice, "
+                                 "or type the value"))
     for ref in raw.merged:
         b = _cells_of(ref)
         if b is None:
@@ -523,7 +527,9 @@ def build_case(raw: RawWorkbook) -> CaseData:
             keyrows[sh.name] = []
             tables[sh.name] = _parse_table(sh, raw.sheet(sh.name), problems, keyrows[sh.name])
     # a missing sheet is often a misspelt one: say so
-    extra = [rs.name for name, rs in raw.sheets.items() if name not in S.SHEETS_BY_NAME]
+    # only a sheet the schema does not know may be a misspelling (never suggest renaming 'sensitivity')
+    known_sheets = set(S.SHEETS_BY_NAME) | {sh.name for sh in getattr(S, "CONTROL_SHEETS", ())}
+    extra = [rs.name for name, rs in raw.sheets.items() if name not in known_sheets]
     for i, p in enumerate(problems):
         if p.row is None and p.column is None and p.message == "required sheet is missing":
             hint = _close(p.sheet, [normalise(n) for n in extra])
@@ -597,6 +603,10 @@ def build_case(raw: RawWorkbook) -> CaseData:
             problems.append(Problem(sheet_name("demand"), None, "year",
                                     f"no demand for horizon year(s) {_years_text(missing)}; every year "
                                     f"{start}-{end} needs a row"))
+    elif not horizon and names_certain("demand", "year") and not keyrows["demand"]:
+        # the horizon is broken, but an empty sheet is wrong whatever it is: say so in the same pass
+        problems.append(Problem(sheet_name("demand"), None, "year", "the sheet has no rows; add one row per year "
+                                "from start_year to end_year (year, vehicles, kwh_per_vehicle)"))
 
     # chemistry mix
     share: dict[tuple[str, int], float] = {}
@@ -617,6 +627,10 @@ def build_case(raw: RawWorkbook) -> CaseData:
         if missing:
             problems.append(Problem(mix, None, "year", f"no chemistry shares for horizon year(s) {_years_text(missing)}; "
                                     f"every year {start}-{end} needs rows whose shares sum to 1"))
+    elif not horizon and names_certain("chemistry_mix", "year") and not keyrows["chemistry_mix"]:
+        problems.append(Problem(mix, None, "year", "the sheet has no rows; add rows (year, chemistry, share) for "
+                                "every year from start_year to end_year, shares of a year summing to 1"))
+    if horizon and names_certain("chemistry_mix", "year"):
         bad_rows = {p.row for p in problems if p.sheet == mix and p.row is not None}
         bad_years = {rec["year"] for r, rec in keyrows["chemistry_mix"] if r in bad_rows}
         for y, rows in sorted(share_rows.items()):

@@ -934,13 +934,18 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     raw, design, cases = prepare_sweep(case, definition=definition, samples=samples, seed=seed)
     case_path = Path(raw.path) if raw.path else Path("case.xlsx")
     out = Path(output) if output else default_output(case_path)
-    if out.suffix.lower() != ".xlsx":
-        raise InputError(f"the output {out} must end in .xlsx")
-    try:
-        if raw.path and out.resolve() == Path(raw.path).resolve():
-            raise InputError(f"the output {out} is the input workbook; choose another -o path")
-    except OSError:
-        pass
+    if write_outputs:  # every output decided and checked before the first solve (cli.plan_outputs)
+        from .cli import plan_outputs
+
+        names = ["npv_hist", "tornado", "sobol", "morris"]
+        files = [out, out.with_suffix(".parquet"), out.with_suffix(".csv"),
+                 *([out.parent / f"{out.stem}_{n}.png" for n in names] if figures else [])]
+        inputs = [Path(raw.path)] if raw.path else []
+        if definition is not None:
+            inputs.append(Path(definition))
+        plan_outputs(files, inputs, workbooks=[out],
+                     default_outputs=[out] if not output else [], case=Path(raw.path) if raw.path else None,
+                     case_sha256=raw.sha256)
     if workers is not None and workers < 0:
         raise InputError("--workers must be >= 0 (0 runs the cases in this process)")
     if mip_rel_gap is not None and not 0 <= mip_rel_gap < 1:
@@ -1018,7 +1023,10 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
                            spec=spec, input_file=str(raw.path), input_sha256=raw.sha256, store=str(store.folder),
                            n_unique=n_total)
     if write_outputs:
-        result.paths = write_outputs_all(result, out, figures=figures)
+        from .xlsx_util import publish_together
+
+        with publish_together():  # the workbook, its tables and figures, or nothing
+            result.paths = write_outputs_all(result, out, figures=figures)
     return result
 
 
@@ -1433,8 +1441,7 @@ def run_sweep_cli(args) -> int:
     if args.samples is not None and args.samples < 1:
         raise InputError("--samples must be >= 1")
     case = Path(args.case)
-    out = Path(args.output) if args.output else default_output(case)
-    res = run_sweep(case, output=out, definition=getattr(args, "definition", None), workers=args.workers,
+    res = run_sweep(case, output=args.output, definition=getattr(args, "definition", None), workers=args.workers,
                     scheduler=args.scheduler, samples=args.samples, fresh=args.fresh, quiet=args.quiet)
     t = res.table
     ok = t[t.status.isin(OK)]
