@@ -280,10 +280,16 @@ def _kind_word(kind: str) -> str:
 def check_bounds(col: S.Column, v: Any) -> str | None:
     if v is None or col.kind in ("text", "bool"):
         return None
-    if (col.ge is not None and v < col.ge) or (col.gt is not None and v <= col.gt) or \
-       (col.le is not None and v > col.le) or (col.lt is not None and v >= col.lt):
-        return f"{v:g} is out of range: must be {col.bounds_text()}"
-    return None
+    low = (col.ge is not None and v < col.ge) or (col.gt is not None and v <= col.gt)
+    high = (col.le is not None and v > col.le) or (col.lt is not None and v >= col.lt)
+    if not (low or high):
+        return None
+    both = (col.ge is not None or col.gt is not None) and (col.le is not None or col.lt is not None)
+    if both:  # name the side that is broken, then the whole range
+        side = (f">= {col.ge:g}" if col.ge is not None else f"> {col.gt:g}") if low else \
+               (f"<= {col.le:g}" if col.le is not None else f"< {col.lt:g}")
+        return f"{v:g} is out of range: must be {side} ({col.bounds_text()})"
+    return f"{v:g} is out of range: must be {col.bounds_text()}"
 
 
 # --------------------------------------------------------------------------- sheet parsing
@@ -566,6 +572,11 @@ def build_case(raw: RawWorkbook) -> CaseData:
     if start is not None and end is not None and end < start:
         problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
                                 f"end_year {end} is before start_year {start}"))
+    if start is not None and end is not None and end - start + 1 > S.MAX_HORIZON_YEARS:
+        problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
+                                f"end_year {end}: the horizon {start}-{end} has {end - start + 1} years; the limit is "
+                                f"{S.MAX_HORIZON_YEARS}"))
+        end = None
     horizon = start is not None and end is not None and end >= start
     years = tuple(range(start, end + 1)) if horizon else ()
     yearset = set(years)

@@ -102,11 +102,7 @@ class Factor:
     def grid_values(self) -> list:
         n = self.steps
         vals = [self.value(self.low + (self.high - self.low) * i / (n - 1)) for i in range(n)]
-        out = []
-        for v in vals:  # whole-number factors may collapse to fewer distinct values
-            if v not in out:
-                out.append(v)
-        return out
+        return list(dict.fromkeys(vals))  # whole-number factors may collapse to fewer values (linear, not quadratic)
 
 
 @dataclass(frozen=True)
@@ -1438,8 +1434,8 @@ def run_sweep_cli(args) -> int:
     solved, 2 bad input; Ctrl-C leaves the stored cases for a resume."""
     if args.workers is not None and args.workers < 0:
         raise InputError("--workers must be >= 0 (0 runs the cases in this process)")
-    if args.samples is not None and args.samples < 1:
-        raise InputError("--samples must be >= 1")
+    if args.samples is not None and not 1 <= args.samples <= MAX_CASES:
+        raise InputError(f"--samples must be between 1 and {MAX_CASES:,}")
     case = Path(args.case)
     res = run_sweep(case, output=args.output, definition=getattr(args, "definition", None), workers=args.workers,
                     scheduler=args.scheduler, samples=args.samples, fresh=args.fresh, quiet=args.quiet)
