@@ -58,6 +58,16 @@ def reset_solver_threads() -> None:
             pass
 
 
+def _quiet_faulthandler() -> None:
+    """A crash of the child is reported by the parent in one line; no C-level traceback dump."""
+    try:
+        import faulthandler
+
+        faulthandler.disable()
+    except Exception:  # pragma: no cover
+        pass
+
+
 def available() -> bool:
     return hasattr(os, "fork") and os.environ.get("BATTERY_PLAN_NO_FORK", "") != "1"
 
@@ -86,6 +96,7 @@ def run_isolated(fn: Callable[..., Any], *args, what: str = "HiGHS", **kwargs) -
             if os.getppid() != parent:  # the parent died before prctl took effect
                 os._exit(1)
             reset_solver_threads()
+            _quiet_faulthandler()
             try:
                 payload = ("ok", fn(*args, **kwargs))
             except InputError as exc:
@@ -199,6 +210,7 @@ class ChildWorker:
                 if os.getppid() != parent:
                     os._exit(1)
                 reset_solver_threads()
+                _quiet_faulthandler()
                 try:
                     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
                     signal.signal(signal.SIGTERM, signal.SIG_DFL)
