@@ -388,7 +388,10 @@ def _solve_one(args, case, scenario, prepared=None):
         for w in data.warnings:
             progress.write(f"warning: {w}")
         progress.step("building and solving with HiGHS")
-        # HiGHS runs in a forked child: a crash of the solver becomes a reported failure (model.isolate)
+        # HiGHS runs in a forked child: a crash of the solver becomes a reported failure (model.isolate).
+        # Modules are imported here first, so that each child (one per scenario) does not import them again.
+        from . import diagnose, formulation, marginals, results as _results, verify  # noqa: F401
+        import pyomo.contrib.solver.solvers.highs  # noqa: F401
         results = run_isolated(_solve_and_explain, args, data, timer)
         results.case = data
         timer.phases = results.timings
