@@ -104,6 +104,17 @@ def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
+_CLEANED: set[str] = set()
+
+
+def _clean_once(folder: Path) -> None:
+    """:func:`remove_stale_temps` once per folder and process (a sweep's store gets thousands of writes)."""
+    key = os.path.abspath(folder)
+    if key not in _CLEANED:
+        _CLEANED.add(key)
+        remove_stale_temps(folder)
+
+
 # --------------------------------------------------------------------------- checks before writing
 def lock_files(path: str | os.PathLike) -> list[Path]:
     """Lock files that Excel (``~$name``) or LibreOffice (``.~lock.name#``) keep beside an open file."""
@@ -244,7 +255,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(Problem(str(path), None, None, f"cannot create output folder: {exc.strerror or exc}"))
-    remove_stale_temps(folder)
+    _clean_once(folder)
     pub = _PUBLICATION.get()
     try:
         if pub is not None:
