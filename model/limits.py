@@ -334,7 +334,46 @@ def check(raw, settings) -> list[Problem]:
                                     f"{fam.name} ({fam.formula}) reaches {shown} {fam.unit} over {h.start}-{h.end}"
                                     f"{' (' + blame + ' drives it)' if col_label else ''}; the solver needs it "
                                     f"{limit}: {fam.fix}"))
+    problems += [p for p in _check_local_content(raw) if (p.sheet, p.row, p.column) not in seen]
     return problems
+
+
+def _check_local_content(raw) -> list[Problem]:
+    """The local-content row's coefficients p_m * amount_per_gwh[k,m] (a product across two sheets)."""
+    from .data import _Bad, coerce
+
+    mats, inten = raw.sheet("materials"), raw.sheet("intensity")
+    if mats is None or inten is None or not (mats.complete and inten.complete):
+        return []
+    price: dict[str, float] = {}
+    mi, pi = mats.col_index("material"), mats.col_index("reference_price_usd_per_unit")
+    ci, ai, ki = inten.col_index("material"), inten.col_index("amount_per_gwh"), inten.col_index("chemistry")
+    if None in (mi, pi, ci, ai):
+        return []
+    for row in mats.rows:
+        try:
+            v = coerce(row[pi], "float")
+        except _Bad:
+            continue
+        if row[mi] is not None and v is not None:
+            price[str(row[mi]).strip()] = abs(v)
+    out = []
+    for r, row in zip(inten.excel_rows, inten.rows):
+        try:
+            a = coerce(row[ai], "float")
+        except _Bad:
+            continue
+        p = price.get(str(row[ci]).strip()) if row[ci] is not None else None
+        if not a or not p:
+            continue
+        val = log10p(abs(a)) + log10p(p)
+        if val > math.log10(MAX_COST):
+            out.append(Problem(inten.name, r, "amount_per_gwh",
+                               f"local-content coefficient (reference_price_usd_per_unit of '{row[ci]}' * "
+                               f"amount_per_gwh) reaches {10 ** val:.3g} USD/GWh; the solver needs it at most "
+                               f"{MAX_COST:g}: lower the amount or the reference price (change the material's "
+                               "unit if needed)"))
+    return out
 
 
 def _check_discounting(raw, settings, h: Horizon) -> list[Problem]:

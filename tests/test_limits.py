@@ -108,3 +108,12 @@ def _core_only(raw):
 def test_family_table_documents_every_row():
     for row in limits.describe():
         assert row["family"] and row["inputs"] and row["coefficient"] and row["range"]
+
+
+def test_local_content_product_across_two_sheets_is_checked(tmp_path):
+    def edit(t):
+        t["materials"][0]["reference_price_usd_per_unit"] = 1e12
+        t["intensity"][0]["amount_per_gwh"] = 1e8
+    err = refused(tmp_path, edit)
+    assert any(p.sheet == "intensity" and p.column == "amount_per_gwh" and "local-content" in p.message
+               for p in err.problems), err.report()
