@@ -328,7 +328,7 @@ def check(raw, settings) -> list[Problem]:
             if where in seen:
                 continue
             seen.add(where)
-            shown = f"1e{val:+.0f}" if abs(val) > 300 else f"{10 ** val:.3g}"
+            shown = _shown(val)
             limit = f"at least {lo:g}" if too_small else f"at most {hi:g}"
             problems.append(Problem(rs.name, r, column,
                                     f"{fam.name} ({fam.formula}) reaches {shown} {fam.unit} over {h.start}-{h.end}"
@@ -336,6 +336,11 @@ def check(raw, settings) -> list[Problem]:
                                     f"{limit}: {fam.fix}"))
     problems += [p for p in _check_local_content(raw) if (p.sheet, p.row, p.column) not in seen]
     return problems
+
+
+def _shown(log_value: float) -> str:
+    """A value given by its log10, printed without overflow."""
+    return f"1e{log_value:+.0f}" if abs(log_value) > 300 else f"{10 ** log_value:.3g}"
 
 
 def _check_local_content(raw) -> list[Problem]:
@@ -370,7 +375,7 @@ def _check_local_content(raw) -> list[Problem]:
         if val > math.log10(MAX_COST):
             out.append(Problem(inten.name, r, "amount_per_gwh",
                                f"local-content coefficient (reference_price_usd_per_unit of '{row[ci]}' * "
-                               f"amount_per_gwh) reaches {10 ** val:.3g} USD/GWh; the solver needs it at most "
+                               f"amount_per_gwh) reaches {_shown(val)} USD/GWh; the solver needs it at most "
                                f"{MAX_COST:g}: lower the amount or the reference price (change the material's "
                                "unit if needed)"))
     return out
