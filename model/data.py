@@ -134,7 +134,9 @@ class CaseData:
         """CRF = r / (1 - (1 + r) ** -n), and 1/n when r = 0."""
         r = self.settings.discount_rate
         n = self.facilities[f].lifetime_years
-        return 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
+        # r / -expm1(-n log1p(r)) is r / (1 - (1 + r) ** -n) without the cancellation that divides
+        # by zero for a denormal rate such as 5e-324 (it then tends to 1/n, as it should)
+        return 1.0 / n if r == 0 else r / -math.expm1(-n * math.log1p(r))
 
     def landed_cost(self, m: str, o: str, y: int) -> float:
         """c[m,o,y] = (1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight."""

@@ -50,7 +50,11 @@ def log10_sum(*logs: float) -> float:
     finite = [v for v in logs if v != NEG_INF]
     if not finite:
         return NEG_INF
+    if any(math.isnan(v) for v in finite):
+        return float("inf")  # only inf - inf makes NaN here: beyond any float
     top = max(finite)
+    if math.isinf(top):
+        return top
     return top + math.log10(sum(10 ** (v - top) for v in finite))
 
 
@@ -105,10 +109,12 @@ class Family:
 
 def _escalated(h: Horizon, price_log: float, esc: float, adder_log: float, scale_log: float = 0.0):
     """max over y of log10(DF[y] * 10**scale * (10**price * (1+esc)**(y-base) + 10**adder)) and the parts."""
-    best, parts = NEG_INF, {}
+    best, parts = NEG_INF, {"esc": NEG_INF, "df": 0.0}
     for y in (h.start, h.end):
         esc_log = (y - h.base) * math.log10(1.0 + esc) if esc > -1 else NEG_INF
         val = h.log_df(y) + scale_log + log10_sum(price_log + esc_log, adder_log)
+        if math.isnan(val):
+            val = float("inf")
         if val > best:
             best, parts = val, {"esc": esc_log, "df": h.log_df(y)}
     return best, parts
@@ -116,7 +122,7 @@ def _escalated(h: Horizon, price_log: float, esc: float, adder_log: float, scale
 
 def _landed(price: str, esc: str, freight: str, tariff: str, scale_log: float = 0.0):
     def compute(h: Horizon, get) -> dict[str, float]:
-        p_log = log10p((1.0 + get(tariff)) * get(price)) if get(price) > 0 else NEG_INF
+        p_log = log10p(1.0 + get(tariff)) + log10p(get(price)) if get(price) > 0 else NEG_INF
         val, parts = _escalated(h, p_log, get(esc), log10p(get(freight)), scale_log)
         return {"=": val, price: log10p(get(price)), esc: parts["esc"], freight: log10p(get(freight)),
                 tariff: log10p(1.0 + get(tariff))}
@@ -317,11 +323,14 @@ def check(raw, settings) -> list[Problem]:
             val = parts.pop("=")
             if val == NEG_INF:
                 continue
+            if math.isnan(val):  # inf - inf: an input is beyond any float arithmetic, so far too large
+                val = float("inf")
             too_big = val > math.log10(hi)
             too_small = lo is not None and val < math.log10(lo)
             if not (too_big or too_small):
                 continue
-            cands = {c: v for c, v in parts.items() if v != NEG_INF} or parts
+            cands = {c: v for c, v in parts.items() if v != NEG_INF and not math.isnan(v)} or \
+                {c: 0.0 for c in parts}
             blame = (max(cands, key=lambda c: cands[c]) if too_big else min(cands, key=lambda c: cands[c]))
             column = col_label or blame
             where = (rs.name, r, column)
@@ -340,6 +349,8 @@ def check(raw, settings) -> list[Problem]:
 
 def _shown(log_value: float) -> str:
     """A value given by its log10, printed without overflow."""
+    if not math.isfinite(log_value):
+        return "more than 1e+308"
     return f"1e{log_value:+.0f}" if abs(log_value) > 300 else f"{10 ** log_value:.3g}"
 
 
