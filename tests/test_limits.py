@@ -85,7 +85,6 @@ def test_version2_rows_are_skipped_while_their_inputs_are_absent(tmp_path):
 
 def test_version2_cell_import_price_is_checked_when_the_sheet_is_there(tmp_path):
     from model.workbook import read_workbook
-    from model.data import build_case
 
     t = tiny_tables()
     t["cell_imports"] = [{"chemistry": "LFP", "origin": "China", "price_usd_per_kwh": 60,

@@ -11,7 +11,6 @@ import math
 import os
 import re
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ import pytest
 from model import cli, isolate
 from model.data import load_case
 from model.errors import InputError
-from model.xlsx_util import remove_stale_temps, write_input_workbook
+from model.xlsx_util import remove_stale_temps
 from tests.cases import tiny_tables, write_case
 
 ROOT = Path(__file__).resolve().parents[1]
