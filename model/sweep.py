@@ -1016,7 +1016,7 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     result.table = case_table(design, cases, hashes, records)
     result.analysis, result.notes = analyse(design, cases, result.table)
     result.run_info = dict(backend=backend, workers=n_workers if not scheduler else None, scheduler=scheduler or "",
-                           spec=spec, input_file=str(raw.path), input_sha256=raw.sha256, store=str(store.folder),
+                           spec=spec, input_file=str(Path(raw.path).resolve()) if raw.path else "", input_sha256=raw.sha256, store=str(store.folder),
                            n_unique=n_total)
     if write_outputs:
         from .xlsx_util import publish_together
