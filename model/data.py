@@ -158,7 +158,9 @@ class CaseData:
         """CRF = r / (1 - (1 + r) ** -n), and 1/n when r = 0."""
         r = self.settings.discount_rate
         n = self.facilities[f].lifetime_years
-        return 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
+        # r / -expm1(-n log1p(r)) is r / (1 - (1 + r) ** -n) without the cancellation that divides
+        # by zero for a denormal rate such as 5e-324 (it then tends to 1/n, as it should)
+        return 1.0 / n if r == 0 else r / -math.expm1(-n * math.log1p(r))
 
     def landed_cost(self, m: str, o: str, y: int) -> float:
         """c[m,o,y] = (1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight."""
@@ -331,10 +333,16 @@ def _kind_word(kind: str) -> str:
 def check_bounds(col: S.Column, v: Any) -> str | None:
     if v is None or col.kind in ("text", "bool"):
         return None
-    if (col.ge is not None and v < col.ge) or (col.gt is not None and v <= col.gt) or \
-       (col.le is not None and v > col.le) or (col.lt is not None and v >= col.lt):
-        return f"{v:g} is out of range: must be {col.bounds_text()}"
-    return None
+    low = (col.ge is not None and v < col.ge) or (col.gt is not None and v <= col.gt)
+    high = (col.le is not None and v > col.le) or (col.lt is not None and v >= col.lt)
+    if not (low or high):
+        return None
+    both = (col.ge is not None or col.gt is not None) and (col.le is not None or col.lt is not None)
+    if both:  # name the side that is broken, then the whole range
+        side = (f">= {col.ge:g}" if col.ge is not None else f"> {col.gt:g}") if low else \
+               (f"<= {col.le:g}" if col.le is not None else f"< {col.lt:g}")
+        return f"{v:g} is out of range: must be {side} ({col.bounds_text()})"
+    return f"{v:g} is out of range: must be {col.bounds_text()}"
 
 
 # --------------------------------------------------------------------------- sheet parsing
@@ -371,11 +379,15 @@ class _Covered:
 def _reading_notes(raw: RawSheet, cols: set[int], problems: list[Problem]) -> None:
     """Formulas without saved values and merged ranges that touch the columns the schema reads."""
     notes: list[Problem] = []
+    untrusted = set(getattr(raw, "untrusted_results", ()))
     for r, c, f in raw.formula_cells:
         if c in cols or r == raw.header_row:
+            why = ("has a saved result that cannot be trusted (the workbook asks to be recalculated when "
+                   "opened, as files written by programs such as xlsxwriter do)" if (r, c) in untrusted
+                   else "has no saved value (the workbook was written by a program, not saved by Excel)")
             notes.append(Problem(raw.name, r, raw.column_label(c),
-                                 f"formula {f[:40]!r} has no saved value (the workbook was written by a program, "
-                                 "not saved by Excel); open and save it in Excel, or type the value"))
+                                 f"formula {f[:40]!r} {why}; open and save it in Excel or LibreOffice, "
+                                 "or type the value"))
     for ref in raw.merged:
         b = _cells_of(ref)
         if b is None:
@@ -574,7 +586,9 @@ def build_case(raw: RawWorkbook) -> CaseData:
             keyrows[sh.name] = []
             tables[sh.name] = _parse_table(sh, raw.sheet(sh.name), problems, keyrows[sh.name])
     # a missing sheet is often a misspelt one: say so
-    extra = [rs.name for name, rs in raw.sheets.items() if name not in S.SHEETS_BY_NAME]
+    # only a sheet the schema does not know may be a misspelling (never suggest renaming 'sensitivity')
+    known_sheets = set(S.SHEETS_BY_NAME) | {sh.name for sh in getattr(S, "CONTROL_SHEETS", ())}
+    extra = [rs.name for name, rs in raw.sheets.items() if name not in known_sheets]
     for i, p in enumerate(problems):
         if p.row is None and p.column is None and p.message == "required sheet is missing":
             hint = _close(p.sheet, [normalise(n) for n in extra])
@@ -611,6 +625,11 @@ def build_case(raw: RawWorkbook) -> CaseData:
     if start is not None and end is not None and end < start:
         problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
                                 f"end_year {end} is before start_year {start}"))
+    if start is not None and end is not None and end - start + 1 > S.MAX_HORIZON_YEARS:
+        problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
+                                f"end_year {end}: the horizon {start}-{end} has {end - start + 1} years; the limit is "
+                                f"{S.MAX_HORIZON_YEARS}"))
+        end = None
     horizon = start is not None and end is not None and end >= start
     years = tuple(range(start, end + 1)) if horizon else ()
     yearset = set(years)
@@ -648,6 +667,10 @@ def build_case(raw: RawWorkbook) -> CaseData:
             problems.append(Problem(sheet_name("demand"), None, "year",
                                     f"no demand for horizon year(s) {_years_text(missing)}; every year "
                                     f"{start}-{end} needs a row"))
+    elif not horizon and names_certain("demand", "year") and not keyrows["demand"]:
+        # the horizon is broken, but an empty sheet is wrong whatever it is: say so in the same pass
+        problems.append(Problem(sheet_name("demand"), None, "year", "the sheet has no rows; add one row per year "
+                                "from start_year to end_year (year, vehicles, kwh_per_vehicle)"))
 
     # chemistry mix
     share: dict[tuple[str, int], float] = {}
@@ -668,6 +691,10 @@ def build_case(raw: RawWorkbook) -> CaseData:
         if missing:
             problems.append(Problem(mix, None, "year", f"no chemistry shares for horizon year(s) {_years_text(missing)}; "
                                     f"every year {start}-{end} needs rows whose shares sum to 1"))
+    elif not horizon and names_certain("chemistry_mix", "year") and not keyrows["chemistry_mix"]:
+        problems.append(Problem(mix, None, "year", "the sheet has no rows; add rows (year, chemistry, share) for "
+                                "every year from start_year to end_year, shares of a year summing to 1"))
+    if horizon and names_certain("chemistry_mix", "year"):
         bad_rows = {p.row for p in problems if p.sheet == mix and p.row is not None}
         bad_years = {rec["year"] for r, rec in keyrows["chemistry_mix"] if r in bad_rows}
         for y, rows in sorted(share_rows.items()):
@@ -745,6 +772,11 @@ def build_case(raw: RawWorkbook) -> CaseData:
     recipes, cell_imports, committed = _version2(tables, keyrows, problems, sheet_name, usable, names_certain,
                                                  known_material, chems, check_chems, facilities, start, years)
 
+    if settings is not None:  # coefficients HiGHS can handle (model.limits); rows already reported are skipped
+        from .limits import check as check_limits
+
+        reported = {(p.sheet, p.row) for p in problems}
+        problems.extend(p for p in check_limits(raw, settings) if (p.sheet, p.row) not in reported)
     if problems or settings is None:
         raise InputError(problems)
 

@@ -73,6 +73,8 @@ class Sheet:
 
 
 YEAR = dict(kind="int", ge=1900, le=2500, unit="year")
+#: Longest planning horizon, end_year - start_year + 1 (checked in model.data).
+MAX_HORIZON_YEARS = 100
 
 # The settings sheet is key/value; its "columns" are the keys.
 SETTINGS = Sheet(
@@ -82,7 +84,7 @@ SETTINGS = Sheet(
     doc="Run settings, one `key`, `value` pair per row.",
     columns=(
         Column("start_year", required=True, doc="First planning year.", **YEAR),
-        Column("end_year", required=True, doc="Last planning year (>= start_year).", **YEAR),
+        Column("end_year", required=True, doc="Last planning year (>= start_year; at most 100 years after it).", **YEAR),
         Column("base_year", default_from="start_year", doc="Year of discounting and of import base prices.", **YEAR),
         Column("discount_rate", "float", default=0.08, ge=0, lt=1, unit="1/yr", doc="Real discount rate."),
         Column("allow_unmet_demand", "bool", default=True, doc="If false, unmet cell demand is fixed to 0."),
@@ -151,10 +153,10 @@ FACILITIES = Sheet(
         Column("existing_capacity", "float", default=0.0, ge=0, unit="unit/yr", doc="Capacity already there (GWh for cells)."),
         Column("existing_from_year", default_from="start_year", doc="First year of existing capacity.", **YEAR),
         Column("module_size", "float", default=0.0, ge=0, unit="unit/yr", doc="Capacity of one module; > 0 when max_modules > 0."),
-        Column("max_modules", "int", default=0, ge=0, unit="modules", doc="Most modules that can be built over the horizon."),
+        Column("max_modules", "int", default=0, ge=0, le=10_000, unit="modules", doc="Most modules that can be built over the horizon."),
         Column("earliest_online_year", default_from="start_year", doc="First year a new module can come online.", **YEAR),
-        Column("lead_time_years", "int", default=0, ge=0, unit="yr", doc="Years of construction before online (capex cash flow only)."),
-        Column("lifetime_years", "int", default=25, ge=1, unit="yr", doc="Years a module serves."),
+        Column("lead_time_years", "int", default=0, ge=0, le=50, unit="yr", doc="Years of construction before online (capex cash flow only)."),
+        Column("lifetime_years", "int", default=25, ge=1, le=200, unit="yr", doc="Years a module serves."),
         Column("capex_usd_per_module", "float", default=0.0, ge=0, unit="USD/module", doc="Overnight capex of one module."),
         Column("fixed_om_usd_per_module_year", "float", default=0.0, ge=0, unit="USD/module/yr", doc="Fixed O&M per module in service."),
         Column("existing_fixed_om_usd_per_year", "float", default=0.0, ge=0, unit="USD/yr", doc="Fixed O&M of existing capacity."),
@@ -295,7 +297,7 @@ SENSITIVITY = Sheet(
         Column("operation", "text", required=True, doc="= sets the value, *= scales it, += adds to it."),
         Column("low", "float", required=True, doc="Lowest value (or factor, or increment)."),
         Column("high", "float", required=True, doc="Highest value (> low)."),
-        Column("steps", "int", default=2, ge=2,
+        Column("steps", "int", default=2, ge=2, le=100_000,
                  doc="Values from low to high, evenly spaced (oat and grid designs)."),
         Column("design", "text", default="oat",
                  doc="oat (one at a time), grid (full factorial), lhs (Latin hypercube), sobol or morris; "

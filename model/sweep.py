@@ -102,11 +102,7 @@ class Factor:
     def grid_values(self) -> list:
         n = self.steps
         vals = [self.value(self.low + (self.high - self.low) * i / (n - 1)) for i in range(n)]
-        out = []
-        for v in vals:  # whole-number factors may collapse to fewer distinct values
-            if v not in out:
-                out.append(v)
-        return out
+        return list(dict.fromkeys(vals))  # whole-number factors may collapse to fewer values (linear, not quadratic)
 
 
 @dataclass(frozen=True)
@@ -566,14 +562,45 @@ class CaseRunner:
 _RUNNER: CaseRunner | None = None
 
 
-def _pool_init(raw: RawWorkbook, spec: RunSpec) -> None:
-    """Initializer of every pool worker: Ctrl-C is the parent's business; build the base model once."""
+def _pool_init(raw: RawWorkbook, spec: RunSpec, main_pid: int | None = None) -> None:
+    """Initializer of every pool worker: Ctrl-C is the parent's business; the worker dies with the
+    sweep's main process (``kill -9`` included); build the base model once."""
     global _RUNNER
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # pragma: no cover
         pass
+    from .isolate import set_parent_death_signal
+
+    set_parent_death_signal()  # the direct parent (fork server) dying kills the worker at once
+    if main_pid:
+        _start_watchdog(main_pid)
     _RUNNER = CaseRunner(raw, spec)
+
+
+def _start_watchdog(main_pid: int, every_s: float = 0.5) -> None:
+    """A daemon thread that ends this worker within ``every_s`` once the sweep's main process is gone
+    (its parent is the fork server, so PR_SET_PDEATHSIG alone does not cover the main process)."""
+    def watch():
+        while True:
+            time.sleep(every_s)
+            if not _alive(main_pid):
+                os._exit(3)
+    threading.Thread(target=watch, name="battery-plan-watchdog", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pid reused by another user's process: ours is gone
+        return False
+    try:  # a zombie (killed, not yet reaped) is gone too
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return True
 
 
 def _pool_task(overrides: Sequence[str]) -> dict:
@@ -694,7 +721,7 @@ def _run_pool(pending: deque, raw, spec, workers: int, handle, max_tasks_per_chi
     ctx = _mp_context()
     suspects: deque = deque()
     while pending or suspects:
-        ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init, initargs=(raw, spec),
+        ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init, initargs=(raw, spec, os.getpid()),
                                  max_tasks_per_child=max_tasks_per_child)
         inflight: dict = {}
         broken = False
@@ -777,10 +804,34 @@ def _run_dask(pending: deque, raw, spec, address: str, handle) -> None:
 
 
 def _run_here(pending: deque, raw, spec, handle) -> None:
-    runner = CaseRunner(raw, spec)
-    while pending:
-        h, ovs = pending.popleft()
-        handle(h, runner.run(ovs))
+    """``--workers 0``: the cases one after another, solved in one forked child (model.isolate), so a
+    crash of HiGHS costs that case (recorded as an error) and not the sweep."""
+    from . import isolate
+
+    if not isolate.available():
+        runner = CaseRunner(raw, spec)
+        while pending:
+            h, ovs = pending.popleft()
+            handle(h, runner.run(ovs))
+        return
+    worker = None
+    ok = False
+    try:
+        while pending:
+            h, ovs = pending[0]
+            if worker is None:
+                worker = isolate.ChildWorker(lambda: CaseRunner(raw, spec).run)
+            alive, rec = worker.call(list(ovs))
+            pending.popleft()
+            if not alive:
+                worker.close()
+                worker = None
+                rec = _error_record(ovs, f"{rec} (crash in HiGHS)")
+            handle(h, rec)
+        ok = True
+    finally:
+        if worker is not None:
+            worker.close(kill=not ok)
 
 
 # --------------------------------------------------------------------------- running a sweep
@@ -862,13 +913,18 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     raw, design, cases = prepare_sweep(case, definition=definition, samples=samples, seed=seed)
     case_path = Path(raw.path) if raw.path else Path("case.xlsx")
     out = Path(output) if output else default_output(case_path)
-    if out.suffix.lower() != ".xlsx":
-        raise InputError(f"the output {out} must end in .xlsx")
-    try:
-        if raw.path and out.resolve() == Path(raw.path).resolve():
-            raise InputError(f"the output {out} is the input workbook; choose another -o path")
-    except OSError:
-        pass
+    if write_outputs:  # every output decided and checked before the first solve (cli.plan_outputs)
+        from .cli import plan_outputs
+
+        names = ["npv_hist", "tornado", "sobol", "morris"]
+        files = [out, out.with_suffix(".parquet"), out.with_suffix(".csv"),
+                 *([out.parent / f"{out.stem}_{n}.png" for n in names] if figures else [])]
+        inputs = [Path(raw.path)] if raw.path else []
+        if definition is not None:
+            inputs.append(Path(definition))
+        plan_outputs(files, inputs, workbooks=[out],
+                     default_outputs=[out] if not output else [], case=Path(raw.path) if raw.path else None,
+                     case_sha256=raw.sha256)
     if workers is not None and workers < 0:
         raise InputError("--workers must be >= 0 (0 runs the cases in this process)")
     if mip_rel_gap is not None and not 0 <= mip_rel_gap < 1:
@@ -943,10 +999,13 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     result.table = case_table(design, cases, hashes, records)
     result.analysis, result.notes = analyse(design, cases, result.table)
     result.run_info = dict(backend=backend, workers=n_workers if not scheduler else None, scheduler=scheduler or "",
-                           spec=spec, input_file=str(raw.path), input_sha256=raw.sha256, store=str(store.folder),
+                           spec=spec, input_file=str(Path(raw.path).resolve()) if raw.path else "", input_sha256=raw.sha256, store=str(store.folder),
                            n_unique=n_total)
     if write_outputs:
-        result.paths = write_outputs_all(result, out, figures=figures)
+        from .xlsx_util import publish_together
+
+        with publish_together():  # the workbook, its tables and figures, or nothing
+            result.paths = write_outputs_all(result, out, figures=figures)
     return result
 
 
@@ -1490,11 +1549,10 @@ def run_sweep_cli(args) -> int:
     solved, 2 bad input; Ctrl-C leaves the stored cases for a resume."""
     if args.workers is not None and args.workers < 0:
         raise InputError("--workers must be >= 0 (0 runs the cases in this process)")
-    if args.samples is not None and args.samples < 1:
-        raise InputError("--samples must be >= 1")
+    if args.samples is not None and not 1 <= args.samples <= MAX_CASES:
+        raise InputError(f"--samples must be between 1 and {MAX_CASES:,}")
     case = Path(args.case)
-    out = Path(args.output) if args.output else default_output(case)
-    res = run_sweep(case, output=out, definition=getattr(args, "definition", None), workers=args.workers,
+    res = run_sweep(case, output=args.output, definition=getattr(args, "definition", None), workers=args.workers,
                     scheduler=args.scheduler, samples=args.samples, fresh=args.fresh, quiet=args.quiet)
     t = res.table
     ok = t[t.status.isin(OK)]

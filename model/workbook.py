@@ -84,6 +84,10 @@ class RawSheet:
     merged: tuple[str, ...] = ()
     formula_cells: tuple[tuple[int, int, str], ...] = ()
     complete: bool = True
+    #: Cells of ``formula_cells`` whose saved result was discarded, ``(excel_row, column_index)``:
+    #: the workbook asks to be recalculated on opening (``fullCalcOnLoad``, e.g. written by
+    #: xlsxwriter, which stores 0 for every formula), so the saved result cannot be trusted.
+    untrusted_results: tuple[tuple[int, int], ...] = ()
 
     def col_index(self, column: str) -> int | None:
         target = normalise(column)
@@ -336,13 +340,19 @@ def _patch_openpyxl() -> None:
         _reader._cast_number = _tolerant_cast_number
 
 
-def _read_sheet(ws, formulas_ws, title: str, problems: list[Problem], merged: tuple[str, ...] = ()) -> RawSheet:
+#: Formulas that are constants: LibreOffice writes a typed TRUE/FALSE this way.
+_BOOL_FORMULAS = {"=TRUE()": True, "=FALSE()": False, "=TRUE": True, "=FALSE": False}
+
+
+def _read_sheet(ws, formulas_ws, title: str, problems: list[Problem], merged: tuple[str, ...] = (),
+                untrusted: bool = False) -> RawSheet:
     rows: list[tuple] = []
     excel_rows: list[int] = []
     header: tuple[str, ...] | None = None
     header_row = 1
     ncols = 0
     formula_cells: list[tuple[int, int, str]] = []
+    discarded: list[tuple[int, int]] = []
     complete = True
     limit = MAX_ROWS + 1  # also bounds the empty rows openpyxl invents for gaps in row numbers
     formula_iter = (formulas_ws.iter_rows(max_col=MAX_COLS, max_row=limit, values_only=True)
@@ -353,10 +363,24 @@ def _read_sheet(ws, formulas_ws, title: str, problems: list[Problem], merged: tu
             fvalues = next(formula_iter, None) if formula_iter is not None else None
             blank = values.count(None) == len(values)
             if fvalues is not None:
+                fixed = None
                 for c, (v, f) in enumerate(zip(values, fvalues)):
-                    if v is None and isinstance(f, str) and f.startswith("="):
-                        formula_cells.append((r, c, f))
+                    if not (isinstance(f, str) and f.startswith("=")):
+                        continue
+                    const = _BOOL_FORMULAS.get(f.replace(" ", "").upper())
+                    if const is not None:  # LibreOffice saves TRUE/FALSE as =TRUE() / =FALSE()
+                        fixed = list(values) if fixed is None else fixed
+                        fixed[c] = const
                         blank = False
+                    elif v is None or untrusted:  # no saved value, or one the writer asked to recalculate
+                        formula_cells.append((r, c, f))
+                        if v is not None:
+                            discarded.append((r, c))
+                            fixed = list(values) if fixed is None else fixed
+                            fixed[c] = None
+                        blank = False
+                if fixed is not None:
+                    values = tuple(fixed)
             if blank:
                 continue
             if r > MAX_ROWS:
@@ -387,7 +411,8 @@ def _read_sheet(ws, formulas_ws, title: str, problems: list[Problem], merged: tu
                                 + "; the file may be damaged: open and save it again in Excel"))
         complete = False
     return RawSheet(title, header or (), tuple(rows), tuple(excel_rows), header_row,
-                    merged=tuple(merged), formula_cells=tuple(formula_cells), complete=complete)
+                    merged=tuple(merged), formula_cells=tuple(formula_cells), complete=complete,
+                    untrusted_results=tuple(discarded))
 
 
 def col_letter(i: int) -> str:
@@ -486,6 +511,16 @@ def _parts(zf: zipfile.ZipFile, where: str) -> tuple[list[tuple[str, str]], list
     return sheets, strings
 
 
+def _full_calc_on_load(zf: zipfile.ZipFile, where: str) -> bool:
+    """True when workbook.xml asks for a full recalculation on load (``<calcPr fullCalcOnLoad="1">``):
+    the writer (xlsxwriter, some exporters) stored placeholder results, typically 0."""
+    root = _parse_small_xml(zf, "xl/workbook.xml", where)
+    for el in root.iter():
+        if _local(el.tag) == "calcPr":
+            return str(el.get("fullCalcOnLoad", "")).strip().lower() in ("1", "true")
+    return False
+
+
 def _count_tokens(zf: zipfile.ZipFile, part: str, tokens: tuple[bytes, ...]) -> int:
     n = 0
     tail = b""
@@ -560,6 +595,7 @@ def read_workbook(path: str | os.PathLike) -> RawWorkbook:
         try:
             zf = zipfile.ZipFile(fh)
             scans = _prescan(zf, name)
+            untrusted = _full_calc_on_load(zf, name)
         except zipfile.BadZipFile as exc:
             raise InputError(file_problem(name, f"the workbook is damaged (corrupt ZIP package: {exc}); "
                                                        "save or copy it again"))
@@ -588,7 +624,8 @@ def read_workbook(path: str | os.PathLike) -> RawWorkbook:
                         wbf = openpyxl.load_workbook(fh2, read_only=True, data_only=False, keep_links=False)
                     fws = wbf[ws.title]
                     fws.reset_dimensions()
-                sheets[key] = _read_sheet(ws, fws, ws.title, problems, merged=scan.merged if scan is not None else ())
+                sheets[key] = _read_sheet(ws, fws, ws.title, problems, merged=scan.merged if scan is not None else (),
+                                          untrusted=untrusted)
             except InputError:
                 raise
             except Exception as exc:

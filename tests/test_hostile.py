@@ -552,6 +552,51 @@ CORPUS: list[Bad] = [
 ]
 
 
+def cached_formula(sheet: str, cell: str, formula: str, cached: str):
+    """A formula with a saved result in a workbook that asks for recalculation on load (xlsxwriter's way)."""
+    def fn(xml: bytes) -> bytes:
+        out, n = re.subn(rb'<c r="' + cell.encode() + rb'"[^>]*?(/>|>.*?</c>)',
+                         b'<c r="' + cell.encode() + b'"><f>' + formula.encode() + b"</f><v>" + cached.encode()
+                         + b"</v></c>", xml, count=1)
+        assert n == 1
+        return out
+    return xml_edit(sheet, fn)
+
+
+# ---- issue 9: legal-looking cells that crashed, exhausted or misled the tool
+CORPUS += [
+    bad("escalation_1e300", from_tables(changed(imports=(0, "price_escalation_per_year", 1e300))),
+        "landed import cost", "at most 1e+13", where=("imports", 2, "price_escalation_per_year")),
+    bad("escalation_100_over_30_years", from_tables(lambda t: (
+        t["settings"].update(end_year=2056),
+        t["demand"].extend({"year": y, "vehicles": 1000, "kwh_per_vehicle": 50} for y in range(2029, 2057)),
+        t["chemistry_mix"].extend({"year": y, "chemistry": "LFP", "share": 1.0} for y in range(2029, 2057)),
+        t["imports"][0].update(price_escalation_per_year=100))),
+        "landed import cost", where=("imports", 2, "price_escalation_per_year")),
+    bad("module_size_denormal", from_tables(changed(facilities=(0, "module_size", 1e-320))), "at least 1e-09",
+        where=("facilities", 2, "module_size")),
+    bad("base_year_2500", from_tables(changed(settings=("base_year", 2500))), "base_year inside the horizon",
+        where=("settings", 9, "value")),
+    bad("penalty_1e308", from_tables(changed(settings=("unmet_penalty_usd_per_kwh", 1e308))), "penalty",
+        where=("settings", 6, "value")),
+    bad("capex_1e300", from_tables(changed(facilities=(0, "capex_usd_per_module", 1e300))), "annualised capex",
+        where=("facilities", 2, "capex_usd_per_module")),
+    bad("intensity_tiny", from_tables(changed(intensity=(0, "amount_per_gwh", 1e-200))), "material intensity",
+        where=("intensity", 2, "amount_per_gwh")),
+    bad("vehicles_1e300", from_tables(changed(demand=(0, "vehicles", 1e300))), "cell demand",
+        where=("demand", 2, "vehicles")),
+    bad("lead_time_1e15", from_tables(changed(facilities=(0, "lead_time_years", 10**15))), "[0, 50]",
+        where=("facilities", 2, "lead_time_years")),
+    bad("max_modules_1e12", from_tables(changed(facilities=(0, "max_modules", 10**12))), "10000",
+        where=("facilities", 2, "max_modules")),
+    bad("horizon_475_years", from_tables(changed(settings=("end_year", 2500))), "the limit is 100",
+        where=("settings", 3, "value")),
+    bad("cached_zero_recalc_on_load", cached_formula("settings", "B4", "0.04*2", "0"), "cannot be trusted",
+        where=("settings", 4, "value")),
+    bad("cached_value_in_demand", cached_formula("demand", "B2", "10000*2", "0"), "cannot be trusted",
+        where=("demand", 2, "vehicles")),
+]
+
 def build(item: Bad, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return item.build(folder / item.name)
@@ -639,6 +684,7 @@ def test_bombs_are_refused_under_a_memory_limit(corpus_file):
 
 # --------------------------------------------------------------------------- the CLI
 CLI_SAMPLE = ["missing_sheet_settings", "text_in_number", "nan_in_number_cell_xml", "formula_without_value",
+              "escalation_1e300", "module_size_denormal", "cached_zero_recalc_on_load", "lead_time_1e15",
               "merged_cells", "ole_encrypted", "truncated_half", "billion_laughs_sheet", "zip_bomb_200mb",
               "directory"]
 _BY_ID = {b.id: b for b in CORPUS}

@@ -148,7 +148,10 @@ def test_empty_template_gives_input_error_not_traceback(template_path):
         load_case(template_path)
     text = exc.value.report()
     assert "start_year" in text and "end_year" in text
-    assert all(p.sheet == "settings" for p in exc.value.problems)
+    # issue 11 item 6: everything in one pass; the empty demand and chemistry_mix sheets are reported
+    # together with the blank horizon, not after it is filled in
+    assert {p.sheet for p in exc.value.problems} == {"settings", "demand", "chemistry_mix"}
+    assert all("add" in p.message or "blank" in p.message for p in exc.value.problems)
 
 
 def _fill(template_path: Path, out: Path, tables: dict) -> Path:
