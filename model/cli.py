@@ -370,7 +370,8 @@ def cmd_run(args) -> int:
         with publish_together() as pub:  # every scenario, its figures and the comparison, or nothing
             for name, out, res in solved:
                 _write_one(args, res, out)
-            compare_scenarios([(n, pub.staged_path(o) or o) for n, o, r in solved], cmp_out)
+            compare_scenarios([(n, pub.staged_path(o) or o) for n, o, r in solved], cmp_out,
+                              shown_paths=[o for n, o, r in solved])
         for name, out, res in solved:
             _print_summary(res, out, (lambda *a: None) if args.quiet else print, quiet=args.quiet)
         print(f"comparison of the base case and {len(solved) - 1} scenarios written to {cmp_out}")

@@ -16,6 +16,8 @@ live formula in the comparison.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -928,8 +930,11 @@ def write_comparison(c: Comparison, out: str | Path) -> Path:
 BASE_CASE = "base case"
 
 
-def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
+def compare_scenarios(items: list[tuple[str, Path]], out: Path, *, shown_paths: list[Path] | None = None) -> Path:
     """One workbook comparing N runs of one case with its base case, written atomically.
+
+    ``shown_paths`` (one per item) are the paths the comparison names for each results workbook when
+    ``items`` are read from elsewhere (files staged to be published together with the comparison).
 
     The reference is the item named :data:`BASE_CASE` (else the first). Sheets: ``summary`` (a
     cover: each scenario's net present cost and its change from the base, unmet demand, local
@@ -941,6 +946,8 @@ def compare_scenarios(items: list[tuple[str, Path]], out: Path) -> Path:
     from openpyxl import Workbook
 
     books = [load_results(p) for _, p in items]
+    if shown_paths is not None:
+        books = [dataclasses.replace(b, path=Path(sp), label=Path(sp).name) for b, sp in zip(books, shown_paths)]
     names = [str(n) for n, _ in items]
     base = names.index(BASE_CASE) if BASE_CASE in names else 0
     ref = names[base]

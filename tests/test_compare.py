@@ -299,6 +299,10 @@ def test_run_all_scenarios_writes_each_and_comparison(scenario_case):
     for n in each:
         assert k["net_present_cost_usd"][n] == pytest.approx(objs[n], rel=REL)
         assert k["scenario"][n] == n
+        assert k["results workbook"][n] == each[n].name  # the published name, not a staging path
+    cover = {r["key"]: r["value"] for r in sheet_rows(cmp, "summary") if r.get("key")}
+    for n in each:
+        assert cover[f"results_workbook.{n}"] == str(each[n])
     c = {r["category"]: r for r in sheet_rows(cmp, "costs")}
     for n in each:
         assert c["total"][n] == pytest.approx(objs[n], rel=1e-7)
