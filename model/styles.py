@@ -109,6 +109,10 @@ def unit_of(column: str) -> str | None:
         return "share"
     if low.startswith("modules"):
         return "modules"
+    if low.startswith(("imports_cells", "capacity_cells")):  # KPI columns: imported cells, cell capacity
+        return "GWh"
+    if low.startswith(("imports_", "capacity_")):  # KPI columns of a material: in that material's unit
+        return "units"
     if low.endswith("seconds"):
         return "seconds"
     return None

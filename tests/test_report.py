@@ -519,3 +519,11 @@ def test_imported_cells_chart_with_the_cells_not_as_a_material(results):
     assert "cells_LFP" not in cd.materials and "cells_LFP" not in cd.material_consumption.index
     assert cd.cell_imported.loc[y0] == pytest.approx(12.5)
     assert cd.cell_imported.drop(y0).abs().sum() == 0
+
+
+def test_kpi_columns_of_quantities_get_whole_number_formats():
+    """Sweep and comparison tables carry KPI columns (imports_<m>_total, capacity_<m>_<year>): no raw floats."""
+    assert styles.column_format("imports_anode_total") == "#,##0"
+    assert styles.column_format("capacity_cathode_NMC_2030") == "#,##0"
+    assert styles.column_format("imports_cells_LFP_total") == "#,##0.0"
+    assert styles.unit_of("capacity_cells_2040") == "GWh"
