@@ -23,19 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import xlsx_util
+from . import schema, xlsx_util
 from .errors import InputError, Problem
 from .overrides import cell_text, quote_key
+from .results import TABLE_COLUMNS
 from .kpis import COST_KEY, OLD_COST_KEY, describe, reading, unmet_alert
 from .styles import FMT_SIGNED_USD, Styles as _Styles, format_of_unit, write_cover, write_table
 from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SUMMARY = "summary"
 #: Input sheets compared cell by cell (the core schema, then the scenarios sheet).
-INPUT_SHEETS = ("settings", "demand", "chemistry_mix", "materials", "intensity", "facilities", "imports",
-                "exports", "local_content", "scenarios")
+INPUT_SHEETS = tuple(sh.name for sh in (*schema.SHEETS, schema.SCENARIOS))  # the schema's sheets, v2 included
 #: Result tables read from a results workbook (their sheets are never taken for inputs).
-RESULT_SHEETS = ("build_schedule", "production", "sourcing", "demand", "costs", "capex_cashflow", "local_content")
+RESULT_SHEETS = tuple(TABLE_COLUMNS)
 #: Summary lines that say how a run was made (shown after the KPIs).
 RUN_KEYS = ("input_file", "input_sha256", "scenario", "overrides", "mip_gap", "setting_mip_rel_gap",
             "setting_time_limit_s", "solver_version", "model_version")

@@ -411,3 +411,16 @@ def test_old_results_workbook_with_objective_npv_usd_still_compares(scenario_cas
     c = compare(old, new)
     k = {r[0]: r for r in c.kpis}
     assert k["net_present_cost_usd"][2] == pytest.approx(k["net_present_cost_usd"][3], rel=REL)
+
+
+def test_input_diffs_cover_the_version2_sheets():
+    """recipes, cell_imports and committed_builds differences are listed with ready --set addresses."""
+    a = _raw(cell_imports=(("chemistry", "origin", "price_usd_per_kwh"), [("LFP", "China", 47.0)]),
+             recipes=(("product", "input", "amount_per_unit"), [("cathode_NMC", "pCAM_NMC", 0.96)]),
+             committed_builds=(("facility", "year", "modules"), [("gotion", 2026, 1)]))
+    b = _raw(cell_imports=(("chemistry", "origin", "price_usd_per_kwh"), [("LFP", "China", 40.0)]),
+             recipes=(("product", "input", "amount_per_unit"), [("cathode_NMC", "pCAM_NMC", 1.0)]))
+    d = {(x.sheet, x.change): x for x in input_diffs(a, b)}
+    assert d[("cell_imports", "changed")].address == "cell_imports[LFP,China].price_usd_per_kwh"
+    assert d[("recipes", "changed")].address == "recipes[cathode_NMC,pCAM_NMC].amount_per_unit"
+    assert ("committed_builds", "sheet only in A") in d
