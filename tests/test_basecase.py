@@ -443,15 +443,15 @@ def test_every_scenario_and_sensitivity_row_applies_and_validates(fresh, tables)
 
 # --------------------------------------------------------------------------- the plan tells the story
 @pytest.fixture(scope="module")
-def plan(case):
-    from model.pipeline import solve_case
-
-    res = solve_case(case)
+def plan(case, base_case_solved):
+    solved, res = base_case_solved  # the committed case solved once per session (tests/conftest.py)
+    assert solved == case  # the same case as this module's (both load_case(inputs/base_case.xlsx))
     assert res.solve.status == "optimal"
     assert any("independent check passed" in n for n in res.notes)
     return res.tables
 
 
+@pytest.mark.xdist_group("base_case")
 def test_plan_honours_committed_builds_and_fills_the_ramp_with_imported_cells(case, plan):
     b = plan["build_schedule"]
     for (f, y), n in case.committed_builds.items():
@@ -472,6 +472,7 @@ def test_plan_honours_committed_builds_and_fills_the_ramp_with_imported_cells(ca
     assert cap >= 100 - 1e-6  # Kenitra grows to 100 GWh
 
 
+@pytest.mark.xdist_group("base_case")
 def test_plan_uses_the_recipes_and_exports_only_what_is_made(case, plan):
     s, use = plan["sourcing"], plan["material_use"]
     for (prod, inp), r in case.recipes.items():

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from model.data import load_case
-from model.pipeline import solve_case
 
 BASE = Path(__file__).resolve().parents[1] / "inputs" / "base_case.xlsx"
 # Version-2 base case (committed builds, recipes, cell imports, exports from local output only).
@@ -17,9 +15,9 @@ BASE = Path(__file__).resolve().parents[1] / "inputs" / "base_case.xlsx"
 STORED_NET_PRESENT_COST_USD = 21_255_204_951.13
 
 
-def test_base_case_matches_stored_objective():
-    data = load_case(BASE)
-    res = solve_case(data)
+@pytest.mark.xdist_group("base_case")
+def test_base_case_matches_stored_objective(base_case_solved):
+    data, res = base_case_solved  # load_case(BASE) solved by solve_case(data), shared (tests/conftest.py)
     assert res.solve.status == "optimal"
     gap = data.settings.mip_rel_gap
     assert res.solve.objective == pytest.approx(STORED_NET_PRESENT_COST_USD, rel=2 * gap)
