@@ -20,6 +20,8 @@ REAL_PROCESSES = {
     ("test_faults.py", "test_kill_during_run_leaves_no_partial_file"): "SIGTERM/SIGINT to a running process",
     ("test_safety.py", "test_kill_9_of_a_sweep_parent_leaves_no_process"): "kill -9 of a sweep and its workers",
     ("test_hostile.py", "test_bombs_are_refused_under_a_memory_limit"): "a memory cap (RLIMIT_AS) on the reader",
+    ("test_hostile.py", "cli_runs"): "one hostile file through the entry point: the real stderr and exit status",
+    ("test_hostile.py", "one"): "(the job function of cli_runs)",
 }
 SPAWNERS = {"run", "Popen", "call", "check_call", "check_output", "run_entry_point", "system", "spawnv"}
 
