@@ -1,25 +1,20 @@
 """The command line's contract: exit statuses, outputs written or not, no tracebacks (interface.md)."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from clirun import run_cli, run_entry_point
 from model.xlsx_util import write_input_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args, cwd=None):
-    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
-    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), *map(str, args)], cwd=cwd or ROOT,
-                       capture_output=True, text=True, env=env, timeout=300)
-    assert "Traceback" not in p.stdout + p.stderr, p.stdout + p.stderr
-    return p
+    """The command line in this process (tests/clirun.py); asserts no traceback was printed."""
+    return run_cli(*args, cwd=cwd)
 
 
 def tiny(path, **settings):
@@ -129,6 +124,6 @@ def test_no_arguments_solves_default_case(tmp_path):
         pytest.skip("default case not built")
     (tmp_path / "inputs").mkdir()
     (tmp_path / "inputs" / "base_case.xlsx").write_bytes((ROOT / "inputs" / "base_case.xlsx").read_bytes())
-    p = cli(cwd=tmp_path)
+    p = run_entry_point(cwd=tmp_path)  # the README's first command: the real entry point, in its own process
     assert p.returncode == 0, p.stdout + p.stderr
     assert (tmp_path / "outputs" / "base_case_results.xlsx").exists()

@@ -1,15 +1,13 @@
 """Comparing runs: ``compare A B [-o OUT]``, ``run --scenario NAME`` and ``run --scenario all`` (model.compare)."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from cases import tiny_tables, write_case
+from clirun import run_cli
 from model.compare import compare_workbooks, input_diffs
 from model.errors import InputError
 from model.workbook import RawSheet, RawWorkbook
@@ -24,11 +22,8 @@ B_CAPEX = 4e8  # facilities[cathode_plant].capex_usd_per_module, 4e7 in A
 
 
 def cli(*args, cwd=None):
-    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
-    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), *map(str, args)], cwd=cwd or ROOT,
-                       capture_output=True, text=True, env=env, timeout=300)
-    assert "Traceback" not in p.stdout + p.stderr, p.stdout + p.stderr
-    return p
+    """The command line in this process (tests/clirun.py); asserts no traceback was printed."""
+    return run_cli(*args, cwd=cwd)
 
 
 def exact_tables():

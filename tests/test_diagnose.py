@@ -1,12 +1,11 @@
 """Infeasibility and unboundedness explanations (model.diagnose) on tiny hand-checked cases."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import run_cli
 from model.data import load_case
 from model.diagnose import COLUMNS, explain
 from model.pipeline import solve_case
@@ -227,8 +226,7 @@ def test_cli_infeasible_case_exits_1_with_infeasibility_sheet(tmp_path):
     path = tmp_path / "short.xlsx"
     write_input_workbook(path, tables(gwh={2026: 20.0, 2027: 40.0, 2028: 60.0}, facilities=[GIGA]))
     out = tmp_path / "out" / "short_results.xlsx"
-    proc = subprocess.run([sys.executable, "run_optimizer.py", "run", str(path), "-o", str(out), "--no-figures"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_cli("run", path, "-o", out, "--no-figures")  # in this process (tests/clirun.py)
     assert proc.returncode == 1, proc.stderr
     assert "2028: cell demand" in proc.stdout
     wb = openpyxl.load_workbook(out, read_only=True)

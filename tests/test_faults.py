@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from cases import write_case
 from model import cli
 from model.data import load_case
 from model.pipeline import solve_case
@@ -68,16 +69,17 @@ def test_solver_error_never_replaces_output(tmp_path, monkeypatch, capsys):
     assert out.read_bytes() == b"earlier results"
 
 
-def test_disk_full_on_write_keeps_previous_output(tmp_path, monkeypatch, capsys):
+def test_disk_full_on_write_keeps_previous_output(tmp_path, tmp_path_factory, monkeypatch, capsys):
     import model.xlsx_util as xu
 
     def no_space(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
+    case = write_case(tmp_path_factory.mktemp("case") / "case.xlsx")  # the tiny case: the write fails, not the solve
     monkeypatch.setattr(xu.os, "fsync", no_space)
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"earlier results")
-    code = cli.main(["run", str(BASE), "-o", str(out), "--no-figures", "-q"])
+    code = cli.main(["run", str(case), "-o", str(out), "--no-figures", "-q"])
     err = capsys.readouterr().err
     assert code == 2
     assert "No space left on device" in err and "Traceback" not in err

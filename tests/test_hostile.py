@@ -8,8 +8,9 @@ write: NaN in a number cell, entity declarations, zip bombs, lying ZIP headers, 
   checks the problem text (and its sheet/row/column where there is one);
 * ``test_bombs_are_refused_under_a_memory_limit`` loads the resource attacks in a child process
   capped at 2 GiB of address space;
-* ``test_cli_refuses_cleanly`` runs a sample through ``run_optimizer.py validate`` and ``run``:
-  exit status 2, no traceback, no output file written or overwritten;
+* ``test_cli_refuses_cleanly`` runs a sample through the command line's ``validate`` and ``run`` (in
+  this process, tests/clirun.py; one through ``run_optimizer.py`` in its own process): exit status 2,
+  no traceback, no output file written or overwritten;
 * property-based tests (hypothesis) throw random values into the tiny case.
 
 The figure in docs/reliability.md is the number of passing ``test_corpus_item_is_refused_cleanly``
@@ -21,7 +22,6 @@ import datetime as dt
 import importlib.util
 import io
 import json
-import os
 import re
 import struct
 import subprocess
@@ -29,7 +29,6 @@ import sys
 import textwrap
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -40,6 +39,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases import add_v2_sheets, tiny_tables, write_case, raw_workbook
+from clirun import run_cli, run_entry_point
 from model import schema as S
 from model.data import CaseData, build_case, coerce, load_case
 from model.errors import InputError
@@ -692,7 +692,7 @@ _BY_ID = {b.id: b for b in CORPUS}
 
 @pytest.fixture(scope="module")
 def cli_runs(tmp_path_factory, corpus_file):
-    """Run every sampled item through ``validate`` and ``run`` once, two at a time."""
+    """Run every sampled item through ``validate`` and ``run`` once."""
     if importlib.util.find_spec("model.cli") is None or not (ROOT / "run_optimizer.py").exists():
         pytest.skip("the command line (model/cli.py) is not there yet")
     base = tmp_path_factory.mktemp("cli")
@@ -706,14 +706,15 @@ def cli_runs(tmp_path_factory, corpus_file):
         jobs.append((id_, "validate", [str(path)], None))
         jobs.append((id_, "run", [str(path), "-o", str(out)], out))
 
-    def one(job):
+    def one(job):  # in this process (tests/clirun.py): the exit status and the printed text are main()'s
         id_, cmd, args, out = job
-        proc = subprocess.run([sys.executable, "run_optimizer.py", cmd, *args], cwd=ROOT, capture_output=True,
-                              text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        if (id_, cmd) == (CLI_SAMPLE[0], "run"):  # one through the real entry point: what reaches the real
+            proc = run_entry_point(cmd, *args, cwd=ROOT)  # stderr, and the process's own exit status
+        else:
+            proc = run_cli(cmd, *args, cwd=ROOT, check_traceback=False)  # test_cli_refuses_cleanly checks it
         return (id_, cmd), (proc, out)
 
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return dict(pool.map(one, jobs))
+    return dict(map(one, jobs))
 
 
 @pytest.mark.parametrize("cmd", ["validate", "run"])

@@ -3,8 +3,6 @@ against finite-difference re-solves (same build plan, perturbed data), and the m
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -13,6 +11,7 @@ import pandas as pd
 import pyomo.environ as pyo
 import pytest
 
+from clirun import run_cli
 from model.data import load_case
 from model.marginals import MAKE_VS_BUY_COLUMNS, MARGINAL_COLUMNS, add_marginal_costs, plan_of, solve_fixed_plan
 from model.pipeline import solve_case
@@ -262,8 +261,7 @@ def test_cli_writes_marginal_sheets(tmp_path):
     path = tmp_path / "two.xlsx"
     write_input_workbook(path, tables(**TWO_YEARS))
     out = tmp_path / "two_results.xlsx"
-    proc = subprocess.run([sys.executable, "run_optimizer.py", "run", str(path), "-o", str(out), "--no-figures", "-q"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = run_cli("run", path, "-o", out, "--no-figures", "-q")  # in this process (tests/clirun.py)
     assert proc.returncode == 0, proc.stderr
     wb = openpyxl.load_workbook(out, read_only=True)
     try:

@@ -6,15 +6,13 @@ sheet) and run it again: the edit takes effect and the notes are kept, never rej
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from cases import tiny_tables, write_case
+from clirun import run_cli
 from model.compare import compare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,11 +22,8 @@ RESULT_SHEETS = {"summary", "charts", "build_schedule", "production", "sourcing"
 
 
 def cli(*args, cwd=None):
-    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
-    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), *map(str, args)], cwd=cwd or ROOT,
-                       capture_output=True, text=True, env=env, timeout=600)
-    assert "Traceback" not in p.stdout + p.stderr, p.stdout + p.stderr
-    return p
+    """The command line in this process (tests/clirun.py); asserts no traceback was printed."""
+    return run_cli(*args, cwd=cwd)
 
 
 def run(case, out, *extra):

@@ -26,19 +26,18 @@ from model.data import load_case
 from model.errors import InputError
 from model.xlsx_util import remove_stale_temps
 from tests.cases import tiny_tables, write_case
+from tests.clirun import run_cli as _run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "inputs" / "base_case.xlsx"
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork/signals are POSIX")
 
 
-def run_cli(*args, cwd=None, timeout=300):
-    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
-    env["PYTHONPATH"] = str(ROOT)
-    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), *map(str, args)], cwd=cwd or ROOT,
-                       capture_output=True, text=True, env=env, timeout=timeout)
-    assert "Traceback" not in p.stdout + p.stderr, p.stdout + p.stderr
-    return p
+def run_cli(*args, cwd=None, timeout=None):
+    """The command line in this process (tests/clirun.py); asserts no traceback was printed. ``timeout`` is
+    kept for the callers written for a subprocess: a call in this process cannot hang unnoticed for long
+    (the tests' cases are tiny), and pytest reports the test's duration."""
+    return _run_cli(*args, cwd=cwd)
 
 
 def case_with(tmp_path, edit=None, name="case.xlsx"):

@@ -1,7 +1,8 @@
 """Batch sensitivity sweeps (model.sweep) and the direct HiGHS path (model.highs_direct).
 
 Kept small: tiny cases solve in tens of milliseconds, most sweeps run in this process (workers=0);
-one CLI test exercises the local process pool and one the Dask path.
+one CLI test (in this process) exercises the local process pool and one the Dask path (the session's
+cluster, tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import math
 import os
 import random
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -19,6 +18,7 @@ import pandas as pd
 import pyomo.environ as pyo
 import pytest
 
+from clirun import run_cli
 from model.formulation import build_model
 from model.highs_direct import HighsDirect, compile_model
 from model.pipeline import prepare_case, solve_case
@@ -247,14 +247,12 @@ def test_sampled_designs_and_csv_definition(make_case, tmp_path):
     assert len(res.table) == 1 + 2 * 3 and {"mu_star", "sigma"} <= set(res.analysis["morris"].columns)
 
 
-def test_dask_local_cluster_gives_the_same_results(make_case, tmp_path):
-    distributed = pytest.importorskip("distributed")
+def test_dask_local_cluster_gives_the_same_results(make_case, tmp_path, dask_cluster):
     path = sweep_case(make_case, rows=OAT_ROWS[:2])
     here = run_sweep(path, output=tmp_path / "a" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  host="127.0.0.1") as cluster:
-        res = run_sweep(path, output=tmp_path / "d" / "s.xlsx", scheduler=cluster.scheduler_address,
-                        mip_rel_gap=0.0, figures=False)
+    # the session's LocalCluster (tests/conftest.py): two worker processes, one thread each
+    res = run_sweep(path, output=tmp_path / "d" / "s.xlsx", scheduler=dask_cluster.scheduler_address,
+                    mip_rel_gap=0.0, figures=False)
     assert res.n_computed == len(here.table) and res.run_info["backend"] == "dask"
     workers = {json.loads(p.read_text())["worker"] for p in (tmp_path / "d" / "s_cases").glob("*.json")}
     assert all(str(os.getpid()) not in w for w in workers)
@@ -265,10 +263,7 @@ def test_dask_local_cluster_gives_the_same_results(make_case, tmp_path):
 def test_cli_sweep_with_process_pool_writes_workbook(make_case, tmp_path):
     path = sweep_case(make_case, rows=OAT_ROWS[:2])
     out = tmp_path / "out" / "case_sweep.xlsx"
-    env = {k: v for k, v in os.environ.items() if k != "BATTERY_PLAN_DEBUG"}
-    p = subprocess.run([sys.executable, str(ROOT / "run_optimizer.py"), "sweep", str(path), "-o", str(out),
-                        "--workers", "2", "--quiet"], cwd=tmp_path, capture_output=True, text=True, env=env,
-                       timeout=300)
+    p = run_cli("sweep", path, "-o", out, "--workers", "2", "--quiet", cwd=tmp_path)  # in this process (clirun.py)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Traceback" not in p.stdout + p.stderr
     assert "6 cases" in p.stdout and "0 failed" in p.stdout
