@@ -98,7 +98,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "base_case_results.xlsx"
-        code = cli(["run", str(ROOT / "inputs" / "base_case.xlsx"), "-o", str(out), "-q"])
+        code = cli(["run", str(ROOT / "inputs" / "base_case.xlsx"), "-o", str(out), "--figures", "-q"])
         if code != 0:
             return code
         draw_summary(summary_rows(out), IMG / "summary.png")

@@ -267,7 +267,7 @@ def write_figures(results: Results, folder, stem: str = "results", dpi: int = 12
             colors = [cmap(i % cmap.N) for i in range(len(plants))]
             if len(cd.cell_imported) and cd.cell_imported.max() > 1e-9:
                 bars.append(("imported cells", cd.cell_imported.values))
-                colors.append(_COLORS["import"])
+                colors.append("#9e9e9e")  # grey: not a plant of ours, whatever colours the plants took
             _stacked_bars(ax1, years, bars, colors)
             ax1.plot(years, cd.cell_demand.values, color="black", marker="o", ms=3, lw=1.5, label="cell demand")
             if (cd.cell_met - cd.cell_demand).abs().max() > 1e-6:
