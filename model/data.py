@@ -1,7 +1,9 @@
-"""Validated, immutable case data: the only thing the model sees.
+"""Validation: a raw workbook becomes a :class:`~model.records.CaseData`, or every problem at once.
 
-``load_case(path)`` = ``read_workbook`` (plain cells) -> ``build_case`` (types, defaults, every
-rule of the input schema, all problems at once) -> :class:`CaseData`. Nothing here imports Pyomo.
+``load_case(path)`` = ``read_workbook`` (plain cells; a results workbook gives back the inputs it
+solved, :mod:`model.results_workbook`) -> ``build_case`` (types via :mod:`model.coercion`,
+defaults, every rule of the input schema) -> :class:`~model.records.CaseData`. Nothing here
+imports Pyomo. The records and :func:`coerce` stay importable from here.
 
 Decisions beyond the letter of the schema (docs/reliability.md explains them):
 
@@ -19,330 +21,19 @@ Decisions beyond the letter of the schema (docs/reliability.md explains them):
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from . import schema as S
+from .coercion import _Bad, check_bounds, coerce  # noqa: F401 - importable from here as before
 from .errors import InputError, Problem
-from .workbook import RawSheet, RawWorkbook, is_date, normalise, read_workbook
+from .records import (  # noqa: F401 - importable from here as before
+    CaseData, CellImportRoute, ExportOption, Facility, ImportRoute, Material, Settings)
+from .results_workbook import inputs_from_report
+from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SHARE_TOL = 1e-6
-
-
-# --------------------------------------------------------------------------- records
-@dataclass(frozen=True)
-class Settings:
-    start_year: int
-    end_year: int
-    base_year: int
-    discount_rate: float = 0.08
-    allow_unmet_demand: bool = True
-    unmet_penalty_usd_per_kwh: float = 1000.0
-    mip_rel_gap: float = 1e-4
-    time_limit_s: float = 600.0
-    cell_conversion_value_usd_per_kwh: float = 0.0  # version 2: local value added per kWh of local cells
-
-
-@dataclass(frozen=True)
-class Material:
-    material: str
-    unit: str
-    reference_price_usd_per_unit: float
-
-
-@dataclass(frozen=True)
-class Facility:
-    facility: str
-    product: str
-    site: str
-    existing_capacity: float
-    existing_from_year: int
-    module_size: float
-    max_modules: int
-    earliest_online_year: int
-    lead_time_years: int
-    lifetime_years: int
-    capex_usd_per_module: float
-    fixed_om_usd_per_module_year: float
-    existing_fixed_om_usd_per_year: float
-    variable_cost_usd_per_unit: float
-    opening_cost_usd: float
-    ramp_up_first_year: float
-    capex_change_per_year: float = 0.0  # version 2: capex of a module online in v scales by (1+c)**(v-base_year)
-
-    @property
-    def makes_cells(self) -> bool:
-        return self.product == S.CELLS
-
-    @property
-    def can_build(self) -> bool:
-        return self.max_modules > 0
-
-    @property
-    def has_opening_decision(self) -> bool:
-        return self.opening_cost_usd > 0 and self.max_modules > 0
-
-
-@dataclass(frozen=True)
-class ImportRoute:
-    material: str
-    origin: str
-    price_usd_per_unit: float
-    price_escalation_per_year: float
-    freight_usd_per_unit: float
-    tariff_rate: float
-    max_per_year: float | None
-    first_year: int
-
-
-@dataclass(frozen=True)
-class ExportOption:
-    material: str
-    price_usd_per_unit: float
-    max_per_year: float | None
-
-
-@dataclass(frozen=True)
-class CellImportRoute:
-    """Version 2: cells of one chemistry bought from one origin (GWh; prices per kWh)."""
-
-    chemistry: str
-    origin: str
-    price_usd_per_kwh: float
-    price_escalation_per_year: float
-    freight_usd_per_kwh: float
-    tariff_rate: float
-    max_gwh_per_year: float | None
-    first_year: int
-
-
-def _empty() -> Mapping:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class CaseData:
-    """A whole case, validated. Mappings are read-only; derived quantities are methods."""
-
-    settings: Settings
-    years: tuple[int, ...]
-    chemistries: tuple[str, ...]
-    materials: Mapping[str, Material]
-    vehicles: Mapping[int, float]
-    kwh_per_vehicle: Mapping[int, float]
-    share: Mapping[tuple[str, int], float]  # (chemistry, year) -> share
-    intensity: Mapping[tuple[str, str], float]  # (chemistry, material) -> units per GWh
-    facilities: Mapping[str, Facility]
-    imports: Mapping[tuple[str, str], ImportRoute]  # (material, origin)
-    exports: Mapping[str, ExportOption]
-    local_content_target: Mapping[int, float]  # year -> min local value share (years with a target)
-    # version 2 (formulation.md "Version 2"); empty when the optional sheets are absent
-    recipes: Mapping[tuple[str, str], float] = field(default_factory=_empty)  # (product, input) -> input units per unit of product
-    cell_imports: Mapping[tuple[str, str], CellImportRoute] = field(default_factory=_empty)  # (chemistry, origin)
-    committed_builds: Mapping[tuple[str, int], int] = field(default_factory=_empty)  # (facility, year) -> modules committed
-    raw: RawWorkbook | None = field(default=None, compare=False, repr=False)
-    warnings: tuple[str, ...] = ()
-
-    # ---- derived parameters (formulation.md, "Derived parameters")
-    def demand_gwh(self, k: str, y: int) -> float:
-        """D[k,y] = vehicles[y] * kwh_per_vehicle[y] * share[k,y] / 1e6."""
-        return self.vehicles[y] * self.kwh_per_vehicle[y] * self.share.get((k, y), 0.0) / 1e6
-
-    def discount_factor(self, y: int) -> float:
-        """DF[y] = (1 + r) ** -(y - base_year)."""
-        return (1.0 + self.settings.discount_rate) ** -(y - self.settings.base_year)
-
-    def crf(self, f: str) -> float:
-        """CRF = r / (1 - (1 + r) ** -n), and 1/n when r = 0."""
-        r = self.settings.discount_rate
-        n = self.facilities[f].lifetime_years
-        # r / -expm1(-n log1p(r)) is r / (1 - (1 + r) ** -n) without the cancellation that divides
-        # by zero for a denormal rate such as 5e-324 (it then tends to 1/n, as it should)
-        return 1.0 / n if r == 0 else r / -math.expm1(-n * math.log1p(r))
-
-    def landed_cost(self, m: str, o: str, y: int) -> float:
-        """c[m,o,y] = (1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight."""
-        rt = self.imports[(m, o)]
-        return ((1.0 + rt.tariff_rate) * rt.price_usd_per_unit
-                * (1.0 + rt.price_escalation_per_year) ** (y - self.settings.base_year) + rt.freight_usd_per_unit)
-
-    def cell_landed_cost_usd_per_kwh(self, k: str, o: str, y: int) -> float:
-        """(1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight, USD/kWh (version 2)."""
-        rt = self.cell_imports[(k, o)]
-        return ((1.0 + rt.tariff_rate) * rt.price_usd_per_kwh
-                * (1.0 + rt.price_escalation_per_year) ** (y - self.settings.base_year) + rt.freight_usd_per_kwh)
-
-    def cell_import_years(self, k: str, o: str) -> tuple[int, ...]:
-        first = self.cell_imports[(k, o)].first_year
-        return tuple(y for y in self.years if y >= first)
-
-    def capex_usd(self, f: str, v: int) -> float:
-        """capex[f,v] = capex_usd_per_module * (1 + capex_change_per_year) ** (v - base_year) (version 2)."""
-        fac = self.facilities[f]
-        if fac.capex_change_per_year == 0:
-            return fac.capex_usd_per_module
-        return fac.capex_usd_per_module * (1.0 + fac.capex_change_per_year) ** (v - self.settings.base_year)
-
-    def recipe_inputs(self, p: str) -> tuple[tuple[str, float], ...]:
-        """``(input, amount_per_unit)`` of product p's recipe rows with a positive amount."""
-        return tuple((i, a) for (pp, i), a in self.recipes.items() if pp == p and a > 0)
-
-    @property
-    def cell_materials(self) -> tuple[str, ...]:
-        """M_c: materials with an intensity row of positive amount (the cells' direct materials)."""
-        mc = {mat for (k, mat), a in self.intensity.items() if a > 0}
-        return tuple(mat for mat in self.materials if mat in mc)
-
-    def existing_capacity(self, f: str, y: int) -> float:
-        fac = self.facilities[f]
-        return fac.existing_capacity if y >= fac.existing_from_year else 0.0
-
-    def existing_fixed_om(self, f: str, y: int) -> float:
-        fac = self.facilities[f]
-        return fac.existing_fixed_om_usd_per_year if (fac.existing_capacity > 0 and y >= fac.existing_from_year) else 0.0
-
-    def build_years(self, f: str) -> tuple[int, ...]:
-        """Years in which modules of f may come online (build[f,y] exists)."""
-        fac = self.facilities[f]
-        if not fac.can_build:
-            return ()
-        return tuple(y for y in self.years if y >= fac.earliest_online_year)
-
-    def import_years(self, m: str, o: str) -> tuple[int, ...]:
-        first = self.imports[(m, o)].first_year
-        return tuple(y for y in self.years if y >= first)
-
-    def facilities_making(self, product: str) -> tuple[str, ...]:
-        return tuple(f for f, fac in self.facilities.items() if fac.product == product)
-
-    @property
-    def cell_facilities(self) -> tuple[str, ...]:
-        return self.facilities_making(S.CELLS)
-
-    @property
-    def material_facilities(self) -> tuple[str, ...]:
-        return tuple(f for f, fac in self.facilities.items() if not fac.makes_cells)
-
-
-# --------------------------------------------------------------------------- coercion
-class _Bad(Exception):
-    pass
-
-
-_TRUE = {"true", "yes", "y", "1", "t", "on"}
-_FALSE = {"false", "no", "n", "0", "f", "off"}
-#: Values Excel stores when a formula fails; they arrive as text and are never data.
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
-                          "#EXTERNAL!", "#PYTHON!"})
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
-_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "#num!"}
-#: Whole numbers beyond this are refused in integer columns (exact in a float; no plan needs more).
-MAX_INT = 2**53
-
-
-def _parse_number_text(text: str, kind: str) -> float:
-    """A number typed as text: ``1e-4``, ``1,000.5`` (thousands separators), ``5%`` (= 0.05)."""
-    t = text.strip().replace("\u2212", "-").replace("\u00a0", "").replace("\u202f", "")
-    scale = 1.0
-    if t.endswith("%"):
-        t, scale = t[:-1].strip(), 0.01
-    if t.lower() in _NON_FINITE:
-        raise _Bad(f"{text[:40]!r} is not a finite number; type a number")
-    if _PLAIN_NUMBER.fullmatch(t):
-        num = float(t)
-    elif _THOUSANDS.fullmatch(t):
-        num = float(t.replace(",", ""))
-    elif _DECIMAL_COMMA.fullmatch(t):
-        raise _Bad(f"text {text[:40]!r} where a {_kind_word(kind)} belongs; write the decimal point as '.', "
-                   f"e.g. {t.replace(',', '.')}")
-    else:
-        raise _Bad(f"text {text[:40]!r} where a {_kind_word(kind)} belongs")
-    if not math.isfinite(num):
-        raise _Bad(f"{text[:40]!r} is too large a number")
-    return num * scale
-
-
-def coerce(value: Any, kind: str) -> Any:
-    """Turn one cell into the column's type or raise _Bad with a planner-readable reason.
-
-    Numbers may also be typed as text: surrounding spaces, exponents (``1e-4``), thousands
-    separators (``1,000,000``) and percentages (``5%`` is 0.05) are understood; a decimal comma
-    (``1,5``), NaN, infinity, dates, TRUE/FALSE and Excel error values (``#N/A``) are refused.
-    Whole-number columns accept ``3`` and ``3.0`` but not ``1.5``. Blank (None) stays None.
-    """
-    if value is None:
-        return None
-    if is_date(value):
-        raise _Bad(f"a date ({value}) where a {_kind_word(kind)} belongs; format the cell as a number"
-                   + (" or as text" if kind == "text" else ""))
-    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
-        raise _Bad(f"Excel error value {value.strip().upper()} (a formula failed); fix the formula or type the value")
-    if kind == "text":
-        if isinstance(value, bool):
-            raise _Bad("TRUE/FALSE where text belongs")
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise _Bad(f"{value} is not a valid name")
-            return str(int(value)) if value.is_integer() else repr(value)
-        if isinstance(value, (int, str)):
-            return str(value).strip()
-        raise _Bad(f"{type(value).__name__} where text belongs")
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        shown = repr(value[:40]) if isinstance(value, str) else f"{value}"
-        raise _Bad(f"{shown} is not true/false; write TRUE or FALSE")
-    # numbers
-    if isinstance(value, bool):
-        raise _Bad(f"TRUE/FALSE where a {_kind_word(kind)} belongs")
-    text = None
-    if isinstance(value, str):
-        text, value = value, _parse_number_text(value, kind)
-    if not isinstance(value, (int, float)):
-        raise _Bad(f"{type(value).__name__} where a {_kind_word(kind)} belongs")
-    if isinstance(value, float) and not math.isfinite(value):
-        what = "NaN (not a number)" if math.isnan(value) else "an infinite value"
-        raise _Bad(f"{what} is not allowed; type a number")
-    if kind == "int":
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise _Bad(f"{text.strip()[:40]!r} is not a whole number" if text is not None
-                           else f"{value:g} is not a whole number")
-        if abs(value) > MAX_INT:
-            raise _Bad(f"{str(value)[:20]} is too large for a whole-number column")
-        return int(value)
-    try:
-        return float(value)
-    except OverflowError:
-        raise _Bad(f"{str(value)[:20]}... is too large a number")
-
-
-def _kind_word(kind: str) -> str:
-    return {"int": "whole number", "float": "number", "bool": "true/false", "text": "text"}[kind]
-
-
-def check_bounds(col: S.Column, v: Any) -> str | None:
-    if v is None or col.kind in ("text", "bool"):
-        return None
-    low = (col.ge is not None and v < col.ge) or (col.gt is not None and v <= col.gt)
-    high = (col.le is not None and v > col.le) or (col.lt is not None and v >= col.lt)
-    if not (low or high):
-        return None
-    both = (col.ge is not None or col.gt is not None) and (col.le is not None or col.lt is not None)
-    if both:  # name the side that is broken, then the whole range
-        side = (f">= {col.ge:g}" if col.ge is not None else f"> {col.gt:g}") if low else \
-               (f"<= {col.le:g}" if col.le is not None else f"< {col.lt:g}")
-        return f"{v:g} is out of range: must be {side} ({col.bounds_text()})"
-    return f"{v:g} is out of range: must be {col.bounds_text()}"
 
 
 # --------------------------------------------------------------------------- sheet parsing
@@ -942,15 +633,7 @@ def load_case(path) -> CaseData:
 
     An output workbook of an earlier run is read as the case it solved (its input sheets).
     """
-    raw = read_workbook(path)
-    if raw.sheet("summary") is not None:  # only reports have one; importing the report module is slow
-        try:
-            from .report import inputs_from_report
-        except ImportError:  # pragma: no cover - the report module is optional for the data layer
-            pass
-        else:
-            raw = inputs_from_report(raw)
-    return build_case(raw)
+    return build_case(inputs_from_report(read_workbook(path)))
 
 
 # --------------------------------------------------------------------------- helpers

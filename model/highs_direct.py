@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .results import SolveInfo
+from .output_schema import SolveInfo
 from .solve import SolverOptions, solver_version
 
 INF = math.inf

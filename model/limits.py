@@ -249,7 +249,7 @@ def _column_default(sheet: str, column: str):
 
 def _rows(raw, sheet: str, columns: tuple[str, ...]):
     """``(excel_row, label column per key, get)`` for each row of a table sheet, or of the settings."""
-    from .data import _Bad, coerce
+    from .coercion import _Bad, coerce
 
     rs = raw.sheet(sheet) if raw is not None else None
     if rs is None or not rs.complete:
@@ -356,7 +356,7 @@ def _shown(log_value: float) -> str:
 
 def _check_local_content(raw) -> list[Problem]:
     """The local-content row's coefficients p_m * amount_per_gwh[k,m] (a product across two sheets)."""
-    from .data import _Bad, coerce
+    from .coercion import _Bad, coerce
 
     mats, inten = raw.sheet("materials"), raw.sheet("intensity")
     if mats is None or inten is None or not (mats.complete and inten.complete):

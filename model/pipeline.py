@@ -19,7 +19,7 @@ from .data import CaseData, build_case
 from .errors import InputError
 from .results import Results
 from .solve import SolverOptions, solve_model, solver_version, write_model
-from .report import inputs_from_report
+from .results_workbook import inputs_from_report
 from .workbook import RawWorkbook, read_workbook
 
 
@@ -67,7 +67,7 @@ def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | Non
 
 def _refuse_reapplied_scenario(raw: RawWorkbook, scenario: str) -> None:
     from .errors import Problem
-    from .report import run_history
+    from .results_workbook import run_history
 
     applied = run_history(raw).scenarios
     if any(str(s).strip().lower() == str(scenario).strip().lower() for s in applied):

@@ -33,65 +33,21 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import styles, xlsx_util
-from .results import TABLE_COLUMNS, Results
-from .workbook import RawSheet, RawWorkbook, normalise
+from .output_schema import (  # noqa: F401 - importable from here as before
+    CHARTS_SHEET, COLUMN_NOTES, INPUT_COPY_PREFIX, RENAMED_KEY, ROW_UNIT_TABLES, SUMMARY_SHEET, TABLE_COLUMNS)
+from .results import Results
+from .results_workbook import RunHistory, inputs_from_report, is_report, run_history  # noqa: F401 - as before
+from .workbook import RawSheet, normalise
 
-SUMMARY_SHEET = "summary"
-CHARTS_SHEET = "charts"
-#: Prefix of an input sheet whose own name is taken by a result sheet.
-INPUT_COPY_PREFIX = "input_"
 MAX_SHEET_NAME = 31
 MAX_COL_WIDTH = styles.MAX_COL_WIDTH
 MIN_COL_WIDTH = styles.MIN_COL_WIDTH
-
 FMT_USD = styles.FMT_USD
 FMT_USD_RATE = styles.FMT_RATE
 FMT_SHARE = styles.FMT_SHARE
 FMT_QTY = styles.FMT_QTY
 FMT_COUNT = styles.FMT_COUNT
 FMT_YEAR = styles.FMT_YEAR
-
-#: Unit notes shown as comments on the header cells of result tables (the header text stays the column name).
-COLUMN_NOTES = {
-    "year": "calendar year",
-    "modules_built": "modules that come online in this year",
-    "modules_in_service": "modules in service in this year (built, not yet retired)",
-    "committed_modules": "modules committed in the committed_builds input sheet for this year",
-    "capex_usd_per_module": "USD per module: capex of a module coming online in this year (vintage capex)",
-    "capacity": "capacity available in this year, in the row's unit (GWh/yr for cells, the material's unit per "
-                "year otherwise)",
-    "quantity": "in the row's unit: GWh for cells, the material's unit otherwise",
-    "utilisation": "production / capacity",
-    "chemistry": "cell chemistry; blank for material plants",
-    "source_kind": "local (a facility's production), import, or export; local + import - export = consumption",
-    "source": "facility (local) or origin (import)",
-    "use_kind": "cells (cell making) or recipe (a local plant's input)",
-    "consumer": "the chemistry (cells) or the product material (recipe)",
-    "demand_gwh": "cell demand, GWh",
-    "met_gwh": "cell demand met, GWh",
-    "unmet_gwh": "cell demand not met, GWh (charged at the unmet-demand penalty)",
-    "local_gwh": "cell demand met by local cells, GWh",
-    "imported_gwh": "cell demand met by imported cells, GWh",
-    "undiscounted_usd": "USD (real) in this year",
-    "discounted_usd": "USD discounted to base_year; the column sums to net_present_cost_usd",
-    "capex_usd": "USD (real): each module's lump-sum capex spread over its lead time",
-    "local_value_share": "local value over the value of what the cells use (version 2: cell conversion value "
-                         "included)",
-    "target": "min_local_value_share of the input (blank = no target)",
-    "conversion_value_usd": "USD: value added by local cell making",
-    "material_value_usd": "USD: local value of materials",
-    "basis_value_usd": "USD: value the share is measured against",
-    "unit": "unit of this row's quantities",
-}
-
-#: Result tables whose quantities are in a unit that depends on the row: the column naming the
-#: material or product, and whether the unit is a rate (per year).
-ROW_UNIT_TABLES = {
-    "build_schedule": ("product", True),
-    "production": ("product", False),
-    "sourcing": ("material", False),
-    "material_use": ("material", False),
-}
 
 _Styles = styles.Styles  # kept for callers of the old private name
 _plain = styles.plain
@@ -201,7 +157,6 @@ def _sheet_title(name: str) -> str:
 
 
 #: Summary key listing input sheets echoed under another name: ``demand -> input_demand; ...``.
-RENAMED_KEY = "input_sheets_renamed"
 
 
 @dataclasses.dataclass
@@ -611,104 +566,3 @@ def write_report(results: Results, path, *, figures_dir=None) -> Path:
 
         write_figures(results, figures_dir, stem=path.stem)
     return out
-
-
-# --------------------------------------------------------------------------- reading a report back
-def _summary_value(raw: RawWorkbook, key: str) -> Any:
-    s = raw.sheet(SUMMARY_SHEET)
-    if s is None:
-        return None
-    for _, rec in s.records():
-        if normalise(rec.get("key")) == key:
-            return rec.get("value")
-    return None
-
-
-@dataclasses.dataclass
-class RunHistory:
-    """What produced a results workbook: the scenarios its inputs carry and the runs before it."""
-
-    scenarios: list[str]  # every scenario applied to these inputs, oldest first
-    runs: list[str]  # one line per earlier run (oldest first), the workbook's own run last
-
-
-def run_history(raw: RawWorkbook) -> RunHistory:
-    """The provenance recorded in a results workbook's summary (empty for an input workbook).
-
-    Reads ``scenarios_applied`` (or, for workbooks written before it existed, ``scenario``),
-    ``history_<i>`` and the run's own ``input_file``, ``input_sha256``, ``scenario`` and
-    ``override_<i>`` lines, so that a re-run can carry them on.
-    """
-    if not is_report(raw):
-        return RunHistory([], [])
-    s = raw.sheet(SUMMARY_SHEET)
-    kv: dict[str, Any] = {}
-    for _, rec in s.records():
-        k = rec.get("key")
-        if k is not None and str(k).strip():
-            kv.setdefault(str(k).strip(), rec.get("value"))
-    applied_text = kv.get("scenarios_applied")
-    if isinstance(applied_text, str):
-        scenarios = [x.strip() for x in applied_text.split(";") if x.strip() and x.strip() != "none"]
-    else:
-        scenarios = [str(kv["scenario"]).strip()] if kv.get("scenario") not in (None, "") else []
-    hist = [(int(k.split("_")[1]), str(v)) for k, v in kv.items()
-            if k.startswith("history_") and k.split("_")[1].isdigit() and v is not None]
-    runs = [v for _, v in sorted(hist)]
-    ovs = [(int(k.split("_")[1]), str(v)) for k, v in kv.items()
-           if k.startswith("override_") and k.split("_")[1].isdigit() and v is not None]
-    sha = str(kv.get("input_sha256") or "")[:12]
-    scen = kv.get("scenario") or "none"
-    line = (f"{kv.get('run_at_utc') or 'earlier run'}: {Path(str(kv.get('input_file') or '?')).name}"
-            f"{' (sha256 ' + sha + '...)' if sha else ''}, scenario {scen}, overrides: "
-            + ("; ".join(v for _, v in sorted(ovs)) if ovs else "none"))
-    runs.append(line)
-    return RunHistory(scenarios, runs)
-
-
-#: Result tables beyond the core ones; never read back as inputs.
-EXTRA_RESULT_SHEETS = ("marginal_costs", "make_vs_buy", "infeasibility", "infeasibility_iis", "iis")
-
-
-def is_report(raw: RawWorkbook) -> bool:
-    """True when ``raw`` looks written by :func:`write_report` (a key/value summary and a core result sheet)."""
-    s = raw.sheet(SUMMARY_SHEET)
-    if s is None or tuple(normalise(h) for h in s.header[:2]) != ("key", "value"):
-        return False
-    return any(_is_result_sheet(raw.sheet(name), name) for name in TABLE_COLUMNS)
-
-
-def _is_result_sheet(sh: RawSheet | None, name: str) -> bool:
-    """A result table starts with its interface.md columns (extension columns may follow)."""
-    cols = TABLE_COLUMNS[name]
-    return sh is not None and tuple(normalise(h) for h in sh.header)[: len(cols)] == cols
-
-
-def inputs_from_report(raw: RawWorkbook) -> RawWorkbook:
-    """The input workbook inside a report: result sheets dropped, renamed input sheets given their names back.
-
-    The renamed sheets are listed in the summary row ``input_sheets_renamed``. A workbook that is
-    not a report is returned unchanged, so ``build_case(inputs_from_report(read_workbook(path)))``
-    reads a case and the output of a run alike.
-    """
-    if not is_report(raw):
-        return raw
-    pairs: dict[str, str] = {}  # normalised sheet title -> input name
-    text = _summary_value(raw, RENAMED_KEY)
-    if isinstance(text, str):
-        for part in text.split(";"):
-            if "->" in part:
-                name, title = (x.strip() for x in part.split("->", 1))
-                if name and title:
-                    pairs[normalise(title)] = name
-    drop = {normalise(SUMMARY_SHEET), normalise(CHARTS_SHEET)} | {normalise(n) for n in EXTRA_RESULT_SHEETS}
-    drop |= {normalise(name) for name in pairs.values()}  # the sheets that took the inputs' names
-    drop |= {k for k in TABLE_COLUMNS if _is_result_sheet(raw.sheets.get(k), k)}
-    out: dict[str, RawSheet] = {}
-    for k, sh in raw.sheets.items():
-        if k in pairs:
-            name = pairs[k]
-            out[normalise(name)] = dataclasses.replace(sh, name=name)
-        elif k not in drop:
-            out[k] = sh
-    return dataclasses.replace(raw, sheets=out)

@@ -14,7 +14,7 @@ from importlib import metadata
 import pyomo.environ as pyo
 
 from .interrupt import stop_requested
-from .results import SolveInfo
+from .output_schema import SolveInfo
 
 
 #: HiGHS options measured on the benchmark set (docs/performance.md, ``benchmarks/levers.py``) and

@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterable, Sequence
 from . import MODEL_VERSION, __version__
 from . import schema as S
 from .errors import InputError, ModelError, Problem
+from .output_schema import KPI_YEARS  # plus the last horizon year
 from .xlsx_util import atomic_write
 from .workbook import RawSheet, RawWorkbook, normalise
 
@@ -64,7 +65,6 @@ MORRIS_LEVELS = 4
 DEFAULT_STEPS = S.SENSITIVITY.column("steps").default
 DEFAULT_SEED = 20260
 MAX_CASES = 100_000
-KPI_YEARS = (2030, 2035)  # plus the last horizon year
 RECORD_VERSION = 1
 
 SENSITIVITY = S.SENSITIVITY
@@ -913,8 +913,8 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     raw, design, cases = prepare_sweep(case, definition=definition, samples=samples, seed=seed)
     case_path = Path(raw.path) if raw.path else Path("case.xlsx")
     out = Path(output) if output else default_output(case_path)
-    if write_outputs:  # every output decided and checked before the first solve (cli.plan_outputs)
-        from .cli import plan_outputs
+    if write_outputs:  # every output decided and checked before the first solve (model.outputs)
+        from .outputs import plan_outputs
 
         names = ["npv_hist", "tornado", "sobol", "morris"]
         files = [out, out.with_suffix(".parquet"), out.with_suffix(".csv"),

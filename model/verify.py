@@ -756,7 +756,7 @@ def verify_workbooks(case_path, results_path=None) -> Verdict:
     from pathlib import Path
 
     from .data import build_case
-    from .report import inputs_from_report, is_report
+    from .results_workbook import inputs_from_report, is_report
     from .workbook import read_workbook
 
     if results_path is None:
