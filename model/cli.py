@@ -296,86 +296,31 @@ def _safe(name: str) -> str:
 
 
 def _solve_one(args, case, scenario, prepared=None):
-    """Validate (unless ``prepared``), solve in the solver's child process, explain; write nothing."""
-    from .isolate import run_isolated
-    from .pipeline import Timer, prepare_case, summarise
+    """One run (:func:`model.pipeline.run_case`) with the progress bar; writes nothing."""
+    from .pipeline import run_case
 
-    from .results_workbook import run_history
-    from .workbook import RawWorkbook, read_workbook
-
-    case_path = Path(case.path) if hasattr(case, "path") else Path(case)
-    timer = Timer()
     with _Progress(enabled=not args.quiet and not args.tee) as progress:
-        progress.step("reading and validating")
-        with timer.phase("read"):
-            raw = case if isinstance(case, RawWorkbook) else read_workbook(case)
-        prior = run_history(raw)  # a results workbook as input: carry its provenance on
-        if prepared is not None:
-            data, log = prepared
-        else:
-            data, log = prepare_case(raw, overrides=args.overrides, scenario=scenario, timer=timer,
-                                     reapply_scenario=getattr(args, "reapply_scenario", False))
-        n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
-        progress.write(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
-                       f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions")
-        for w in data.warnings:
-            progress.write(f"warning: {w}")
-        progress.step("building and solving with HiGHS")
-        # HiGHS runs in a forked child: a crash of the solver becomes a reported failure (model.isolate).
-        # Modules are imported here first, so that each child (one per scenario) does not import them again.
-        from . import diagnose, formulation, marginals, results as _results, verify  # noqa: F401
-        import pyomo.contrib.solver.solvers.highs  # noqa: F401
-        results = run_isolated(_solve_and_explain, args, data, timer)
-        results.case = data
-        timer.phases = results.timings
-        if results.solve.status == "error":  # a failed solve never replaces an earlier output
-            raise ModelError(f"HiGHS failed: {results.solve.message or results.solve.termination}")
+        results = run_case(case, overrides=args.overrides, scenario=scenario, prepared=prepared,
+                           reapply_scenario=getattr(args, "reapply_scenario", False), time_limit_s=args.time_limit,
+                           mip_rel_gap=args.mip_gap, threads=args.threads,
+                           write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee,
+                           progress=progress)
         if args.write_model:
             progress.write(f"model written to {args.write_model}")
-        # the input is recorded by its absolute path and SHA-256 (default outputs are checked against them)
-        results.summary = summarise(results, input_file=str(case_path.resolve()), overrides_log=log,
-                                    scenario=scenario, history=prior.runs, scenarios_applied=prior.scenarios)
-        results._timer = timer
     return (EXIT_OK if results.solve.has_solution else EXIT_NO_PLAN), results
 
 
 def _write_one(args, results, out: Path) -> Path:
+    from .pipeline import Timer
     from .report import write_report
 
-    timer = getattr(results, "_timer", None)
-    if timer is not None:
-        with timer.phase("report"):
-            return write_report(results, out, figures_dir=out.parent / "figures" if _want_figures(args) else None)
-    return write_report(results, out, figures_dir=out.parent / "figures" if _want_figures(args) else None)
+    with Timer(results.timings).phase("report"):
+        return write_report(results, out, figures_dir=out.parent / "figures" if _want_figures(args) else None)
 
 
 def _want_figures(args) -> bool:
     """PNG figures are written on request (``--figures``); the workbook carries native charts."""
     return bool(getattr(args, "figures", False)) and not getattr(args, "no_figures", False)
-
-
-def _solve_and_explain(args, data, timer):
-    """Everything that calls HiGHS for one run: solve, verify, marginal costs or the explanation.
-
-    Runs in the solver's child process; returns the Results without the Pyomo model and the case
-    (the parent has the case; neither travels through a pipe)."""
-    from .diagnose import explain
-    from .marginals import add_marginal_costs
-    from .pipeline import solve_case
-
-    results = solve_case(data, time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
-                         write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee,
-                         timer=timer)
-    if results.solve.status != "error":
-        with timer.phase("explain"):
-            if results.solve.has_solution:
-                add_marginal_costs(results)
-            else:
-                explain(results)
-    results.timings = timer.phases
-    results.model = None
-    results.case = None
-    return results
 
 
 class _Progress:

@@ -491,11 +491,9 @@ class CaseRunner:
             pass
 
     def run(self, overrides: Sequence[str]) -> dict:
-        from .formulation import build_model
-        from .pipeline import prepare_case
-        from .results import extract
-        from .solve import SolverOptions
-        from .verify import verify
+        """One case as a record: :func:`model.pipeline.prepare_case` and :func:`model.pipeline.solve_case`
+        (with this worker's HiGHS instance), then the KPIs; any failure becomes the record's status."""
+        from .pipeline import Timer, prepare_case, solve_case
 
         t0 = time.perf_counter()
         c0 = time.process_time()
@@ -513,31 +511,30 @@ class CaseRunner:
                 rec["message"] = "; ".join(str(p) for p in exc.problems)[:2000]
                 return rec
             times["prepare"] = time.perf_counter() - t
-            opts = SolverOptions.from_settings(data.settings, time_limit_s=self.spec.time_limit_s,
-                                               mip_rel_gap=self.spec.mip_rel_gap, threads=1)
-            t = time.perf_counter()
-            m = build_model(data)
-            times["build"] = time.perf_counter() - t
-            info = self.solver.solve(m, opts)
-            self.n_solved += 1
-            st = self.solver.last
-            times["compile"] = st.compile_seconds
-            times["update"] = st.update_seconds
+            timer = Timer(times)
+            try:
+                results = solve_case(data, time_limit_s=self.spec.time_limit_s, mip_rel_gap=self.spec.mip_rel_gap,
+                                     threads=1, timer=timer, solver=self.solver)
+            except ModelError as exc:  # the plan fails the independent check: no figures of it are kept
+                rec["status"] = "verify_failed"
+                rec["message"] = f"independent check failed: {exc}"[:2000]
+                return rec
+            finally:
+                if "solve" in times:  # this worker's HiGHS instance solved the case
+                    self.n_solved += 1
+                    st = self.solver.last
+                    times["compile"] = st.compile_seconds
+                    times["update"] = st.update_seconds
+                    rec.update(highs_seconds=st.highs_seconds, highs_cpu_seconds=st.highs_cpu_seconds,
+                               solve_mode=st.mode, warm_start=st.warm)
+            info = results.solve
             rec.update(status=info.status, message=info.message or "", objective_npv_usd=info.objective,
-                       best_bound_usd=info.bound, mip_gap=info.mip_gap, highs_seconds=st.highs_seconds,
-                       highs_cpu_seconds=st.highs_cpu_seconds, solve_mode=st.mode, warm_start=st.warm)
+                       best_bound_usd=info.bound, mip_gap=info.mip_gap)
             if info.has_solution:
                 t = time.perf_counter()
-                results = extract(m, data, info)
-                try:
-                    notes = verify(results)
-                except ModelError as exc:
-                    rec["status"] = "verify_failed"
-                    rec["message"] = f"independent check failed: {exc}"[:2000]
-                    return rec
                 rec["unmet_gwh_total"] = float(results.tables["demand"]["unmet_gwh"].sum())
                 rec["kpi"] = kpis(results, self.spec.kpi_years)
-                notes = [n for n in notes if not str(n).startswith("independent check passed")]
+                notes = [n for n in results.notes if not str(n).startswith("independent check passed")]
                 if notes:
                     rec["message"] = "; ".join(notes)[:2000]
                 times["post"] = time.perf_counter() - t
