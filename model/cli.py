@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import InputError, ModelError
 from .interrupt import request_stop, stop_requested
-from .outputs import MODEL_SUFFIXES, figure_paths, plan_outputs, recorded_input  # noqa: F401 - as before
+from .outputs import MODEL_SUFFIXES, figure_paths, plan_outputs
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CASE = Path("inputs") / "base_case.xlsx"

@@ -763,9 +763,6 @@ _DIFF_NOTES = {
 FMT_BN1 = '#,##0.0,,," bn"'
 FMT_BN_SIGNED = '+#,##0.00,,," bn";-#,##0.00,,," bn";0.00'
 FMT_CHANGE = "+0.0%;-0.0%;0.0%"
-REF_NOTE = {"A": "the reference run", "B": "compared with A"}
-
-
 def _last_share_key(books: Sequence[ResultsBook]) -> str | None:
     keys = sorted({k for b in books for k in b.summary if k.startswith("local_value_share_") and k[-4:].isdigit()})
     return keys[-1] if keys else None

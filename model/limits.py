@@ -363,7 +363,7 @@ def _check_local_content(raw) -> list[Problem]:
         return []
     price: dict[str, float] = {}
     mi, pi = mats.col_index("material"), mats.col_index("reference_price_usd_per_unit")
-    ci, ai, ki = inten.col_index("material"), inten.col_index("amount_per_gwh"), inten.col_index("chemistry")
+    ci, ai = inten.col_index("material"), inten.col_index("amount_per_gwh")
     if None in (mi, pi, ci, ai):
         return []
     for row in mats.rows:

@@ -41,19 +41,11 @@ from .results_workbook import RunHistory, inputs_from_report, is_report, run_his
 from .workbook import RawSheet, normalise
 
 MAX_SHEET_NAME = 31
-MAX_COL_WIDTH = styles.MAX_COL_WIDTH
-MIN_COL_WIDTH = styles.MIN_COL_WIDTH
 FMT_USD = styles.FMT_USD
-FMT_USD_RATE = styles.FMT_RATE
-FMT_SHARE = styles.FMT_SHARE
-FMT_QTY = styles.FMT_QTY
-FMT_COUNT = styles.FMT_COUNT
-FMT_YEAR = styles.FMT_YEAR
 
-_Styles = styles.Styles  # kept for callers of the old private name
+_Styles = styles.Styles
 _plain = styles.plain
 _is_number = styles.is_number
-column_format = styles.column_format
 write_table = styles.write_table
 
 

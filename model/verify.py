@@ -218,9 +218,6 @@ class _Figures:
             return 1.0 / n
         return self.r * (1.0 + self.r) ** n / ((1.0 + self.r) ** n - 1.0)
 
-    def escalated(self, price: float, escalation: float, y: int) -> float:
-        return price * (1.0 + escalation) ** (y - self.base)
-
     def landed(self, m: str, o: str, y: int) -> float:
         rt = self.imports[(m, o)]
         return rt.price_usd_per_unit * (1.0 + rt.tariff_rate) * (1.0 + rt.price_escalation_per_year) ** (y - self.base) \

@@ -22,13 +22,6 @@ FAILED = ("infeasible", "unbounded", "time_limit_no_solution", "error", "invalid
 OK = ("optimal", "time_limit_feasible")
 
 
-def _kpi_years(data, years: Sequence[int]) -> list[int]:
-    out = [y for y in years if y in data.years]
-    if data.years[-1] not in out:
-        out.append(data.years[-1])
-    return out
-
-
 def kpis(results, years: Sequence[int]) -> dict:
     """Small, flat KPIs of one solved case: the planner's KPIs of :func:`model.kpis.kpis`."""
     from ..kpis import kpis as planner_kpis
