@@ -1,7 +1,7 @@
 """The look of every workbook the tool writes: units, number formats, the table writer, print set-up.
 
 One place decides how a column is shown, from its *unit* (:data:`COLUMN_UNITS`, an output schema
-keyed by column name beside :data:`model.results.TABLE_COLUMNS`), so the results, comparison,
+keyed by column name beside :data:`model.output_schema.TABLE_COLUMNS`), so the results, comparison,
 sweep and template workbooks format a number the same way:
 
 * money in USD with thousands separators (``4,712,000,000``); on cover sheets in billions with one
