@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .errors import InputError, ModelError, Problem
+from .output_schema import CELLS_PREFIX, COST_CATEGORIES, PLAN_STATUSES, TABLE_COLUMNS
 
 FEAS_TOL = 1e-6  # relative (with an absolute floor of the same size) for constraint checks
 INT_TOL = 1e-6
@@ -39,10 +40,9 @@ OBJ_TOL = 1e-6  # relative agreement of recomputed and solver objective
 
 CELLS = "cells"
 #: Cost categories of formulation.md (Version 2), in report order.
-CATEGORIES = ("capex_annualised", "fixed_om", "existing_fixed_om", "variable_production", "imports",
-              "cell_imports", "export_revenue", "unmet_penalty", "opening")
+CATEGORIES = COST_CATEGORIES
 #: Prefix of the sourcing rows of imported cells (``cells_LFP``), interface.md.
-CELL_IMPORT_PREFIX = "cells_"
+CELL_IMPORT_PREFIX = CELLS_PREFIX
 
 #: Columns the checks read, per result table (more columns may follow; they are not required).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -55,7 +55,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "local_content": ("year", "local_value_share", "target"),
 }
 #: Version 2 table; optional so that results of earlier versions can still be rechecked.
-MATERIAL_USE_COLUMNS = ("material", "year", "use_kind", "consumer", "quantity")
+MATERIAL_USE_COLUMNS = TABLE_COLUMNS["material_use"]
 #: Columns that must hold a finite number in every row (a blank is a NaN, and a violation).
 FINITE_COLUMNS: dict[str, tuple[str, ...]] = {
     "build_schedule": ("year", "modules_built", "modules_in_service", "capacity"),
@@ -764,7 +764,7 @@ def verify_workbooks(case_path, results_path=None) -> Verdict:
                                  "with key/value and no result sheets)", scope="file"))
     tables, summary = read_result_tables(res_raw)
     status = _text(summary.get("status"))
-    if status and status not in ("optimal", "time_limit_feasible"):
+    if status and status not in PLAN_STATUSES:
         raise InputError(Problem("summary", None, "status", f"the results hold no plan to check (status {status})"))
     notes: list[str] = []
     if case_path is None:
