@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import InputError, ModelError
 from .interrupt import request_stop, stop_requested
+from .outputs import MODEL_SUFFIXES, figure_paths, plan_outputs
 
 EXIT_OK, EXIT_NO_PLAN, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CASE = Path("inputs") / "base_case.xlsx"
@@ -167,111 +168,6 @@ def _refuse_overwriting_inputs(out: Path, inputs: list[Path]) -> None:
     plan_outputs([out], inputs, workbooks=[out])
 
 
-# --------------------------------------------------------------------------- output planning
-FIGURE_NAMES = ("capacity", "sourcing", "costs")  # model.figures writes <stem>_<name>.png
-MODEL_SUFFIXES = (".mps", ".lp")
-
-
-def _same_file_key(p: Path) -> str:
-    """One key per file: absolute, symlinks resolved, case folded (two names differing only in case
-    are one file on Windows and macOS)."""
-    return os.path.normcase(os.path.realpath(os.path.abspath(p))).casefold()
-
-
-def plan_outputs(outputs: list[Path], inputs: list[Path], *, workbooks: list[Path] | None = None,
-                 default_outputs: list[Path] = (), case: Path | None = None, case_sha256: str = "") -> None:
-    """Check every output path of a command before any work: unique, not an input, writable now.
-
-    ``workbooks`` must end in .xlsx (default: every output ending in .xlsx or without a suffix).
-    ``default_outputs`` were chosen by the tool, not the user: an existing one that holds the
-    results of a different input (its summary records another path and another SHA-256) is
-    refused rather than silently replaced. Raises InputError with every problem; creates nothing.
-    """
-    from .errors import Problem
-    from .xlsx_util import output_problem
-
-    problems: list = []
-    ins = {}
-    for i in inputs:
-        if i is not None:
-            ins[_same_file_key(Path(i))] = Path(i)
-    seen: dict[str, Path] = {}
-    for out in outputs:
-        out = Path(out)
-        key = _same_file_key(out)
-        if key in ins or any(_samefile(out, i) for i in ins.values()):
-            problems.append(f"the output {out} is an input of this command ({ins.get(key, out)}); choose another "
-                            "output path (-o)")
-            continue
-        if key in seen:
-            problems.append(f"two outputs of this command would be the same file {out} (also {seen[key]}); "
-                            "choose other names")
-            continue
-        seen[key] = out
-        why = output_problem(out)
-        if why:
-            problems.append(Problem(str(out), None, None, why, scope="file"))
-    for out in (workbooks if workbooks is not None else []):
-        if Path(out).suffix.lower() != ".xlsx":
-            problems.append(f"the output {out} must end in .xlsx")
-    for out in default_outputs:
-        clash = _other_input(Path(out), case, case_sha256)
-        if clash:
-            problems.append(Problem(str(out), None, None, clash, scope="file"))
-    if problems:
-        raise InputError(problems)
-
-
-def _samefile(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def recorded_input(path: Path) -> tuple[str, str] | None:
-    """``(input_file, input_sha256)`` from the summary sheet of a results workbook, or None."""
-    try:
-        import openpyxl
-
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception:
-        return None
-    try:
-        if "summary" not in wb.sheetnames:
-            return None
-        rec = {}
-        for row in wb["summary"].iter_rows(min_row=1, max_row=400, max_col=2, values_only=True):
-            if row and row[0] in ("input_file", "input_sha256"):
-                rec[row[0]] = "" if row[1] is None else str(row[1])
-        return (rec.get("input_file", ""), rec.get("input_sha256", "")) if rec else None
-    except Exception:
-        return None
-    finally:
-        wb.close()
-
-
-def _other_input(out: Path, case: Path | None, sha: str) -> str | None:
-    """Why the existing default output ``out`` must not be replaced by results of ``case``, or None."""
-    if case is None or not out.is_file():
-        return None
-    rec = recorded_input(out)
-    if rec is None:
-        return (f"{out} exists and is not a results workbook of this tool; move it away, or choose where to "
-                "write with -o")
-    path, digest = rec
-    if sha and digest == sha:
-        return None  # the same input content: a re-run
-    if path and _same_file_key(Path(path)) == _same_file_key(Path(case)):
-        return None  # the same input file (edited since): a re-run
-    return (f"{out} holds the results of another input ({path or 'unknown'}); this run's input is "
-            f"{Path(case).resolve()}. Choose where to write with -o, or move that file away")
-
-
-def _figure_paths(out: Path) -> list[Path]:
-    return [out.parent / "figures" / f"{out.stem}_{n}.png" for n in FIGURE_NAMES]
-
-
 def scenario_outputs(base: Path, names: list[str], *, with_base: bool = False) -> tuple[dict[str, Path], Path]:
     """One workbook per scenario (and, keyed :data:`BASE_KEY`, the base case) and the comparison,
     all distinct whatever the names.
@@ -351,7 +247,7 @@ def cmd_run(args) -> int:
         outs, cmp_out = scenario_outputs(base, names, with_base=True)
         base_out = outs.pop(BASE_KEY)  # the base case first: every scenario is compared with it
         books = [base_out, *outs.values(), cmp_out]
-        figures = [f for o in books[:-1] for f in _figure_paths(o)] if _want_figures(args) else []
+        figures = [f for o in books[:-1] for f in figure_paths(o)] if _want_figures(args) else []
         plan_outputs(books + figures + extra, [case_path], workbooks=books,
                      default_outputs=books[:-1] if args.output is None else [],
                      case=case_path, case_sha256=raw.sha256)
@@ -377,7 +273,7 @@ def cmd_run(args) -> int:
         print(f"comparison of the base case and {len(solved) - 1} scenarios written to {cmp_out}")
         return worst
     out = args.output or default_output(args.case)
-    figures = _figure_paths(out) if _want_figures(args) else []
+    figures = figure_paths(out) if _want_figures(args) else []
     sha = file_sha256(case_path) if args.output is None and out.exists() and case_path.is_file() else ""
     plan_outputs([out, *figures, *extra], [case_path], workbooks=[out],
                  default_outputs=[out] if args.output is None else [], case=case_path, case_sha256=sha)
@@ -401,86 +297,31 @@ def _safe(name: str) -> str:
 
 
 def _solve_one(args, case, scenario, prepared=None):
-    """Validate (unless ``prepared``), solve in the solver's child process, explain; write nothing."""
-    from .isolate import run_isolated
-    from .pipeline import Timer, prepare_case, summarise
+    """One run (:func:`model.pipeline.run_case`) with the progress bar; writes nothing."""
+    from .pipeline import run_case
 
-    from .report import run_history
-    from .workbook import RawWorkbook, read_workbook
-
-    case_path = Path(case.path) if hasattr(case, "path") else Path(case)
-    timer = Timer()
     with _Progress(enabled=not args.quiet and not args.tee) as progress:
-        progress.step("reading and validating")
-        with timer.phase("read"):
-            raw = case if isinstance(case, RawWorkbook) else read_workbook(case)
-        prior = run_history(raw)  # a results workbook as input: carry its provenance on
-        if prepared is not None:
-            data, log = prepared
-        else:
-            data, log = prepare_case(raw, overrides=args.overrides, scenario=scenario, timer=timer,
-                                     reapply_scenario=getattr(args, "reapply_scenario", False))
-        n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
-        progress.write(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
-                       f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions")
-        for w in data.warnings:
-            progress.write(f"warning: {w}")
-        progress.step("building and solving with HiGHS")
-        # HiGHS runs in a forked child: a crash of the solver becomes a reported failure (model.isolate).
-        # Modules are imported here first, so that each child (one per scenario) does not import them again.
-        from . import diagnose, formulation, marginals, results as _results, verify  # noqa: F401
-        import pyomo.contrib.solver.solvers.highs  # noqa: F401
-        results = run_isolated(_solve_and_explain, args, data, timer)
-        results.case = data
-        timer.phases = results.timings
-        if results.solve.status == "error":  # a failed solve never replaces an earlier output
-            raise ModelError(f"HiGHS failed: {results.solve.message or results.solve.termination}")
+        results = run_case(case, overrides=args.overrides, scenario=scenario, prepared=prepared,
+                           reapply_scenario=getattr(args, "reapply_scenario", False), time_limit_s=args.time_limit,
+                           mip_rel_gap=args.mip_gap, threads=args.threads,
+                           write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee,
+                           progress=progress)
         if args.write_model:
             progress.write(f"model written to {args.write_model}")
-        # the input is recorded by its absolute path and SHA-256 (default outputs are checked against them)
-        results.summary = summarise(results, input_file=str(case_path.resolve()), overrides_log=log,
-                                    scenario=scenario, history=prior.runs, scenarios_applied=prior.scenarios)
-        results._timer = timer
     return (EXIT_OK if results.solve.has_solution else EXIT_NO_PLAN), results
 
 
 def _write_one(args, results, out: Path) -> Path:
+    from .pipeline import Timer
     from .report import write_report
 
-    timer = getattr(results, "_timer", None)
-    if timer is not None:
-        with timer.phase("report"):
-            return write_report(results, out, figures_dir=out.parent / "figures" if _want_figures(args) else None)
-    return write_report(results, out, figures_dir=out.parent / "figures" if _want_figures(args) else None)
+    with Timer(results.timings).phase("report"):
+        return write_report(results, out, figures_dir=out.parent / "figures" if _want_figures(args) else None)
 
 
 def _want_figures(args) -> bool:
     """PNG figures are written on request (``--figures``); the workbook carries native charts."""
     return bool(getattr(args, "figures", False)) and not getattr(args, "no_figures", False)
-
-
-def _solve_and_explain(args, data, timer):
-    """Everything that calls HiGHS for one run: solve, verify, marginal costs or the explanation.
-
-    Runs in the solver's child process; returns the Results without the Pyomo model and the case
-    (the parent has the case; neither travels through a pipe)."""
-    from .diagnose import explain
-    from .marginals import add_marginal_costs
-    from .pipeline import solve_case
-
-    results = solve_case(data, time_limit_s=args.time_limit, mip_rel_gap=args.mip_gap, threads=args.threads,
-                         write_model_path=str(args.write_model) if args.write_model else None, tee=args.tee,
-                         timer=timer)
-    if results.solve.status != "error":
-        with timer.phase("explain"):
-            if results.solve.has_solution:
-                add_marginal_costs(results)
-            else:
-                explain(results)
-    results.timings = timer.phases
-    results.model = None
-    results.case = None
-    return results
 
 
 class _Progress:

@@ -25,13 +25,16 @@ from typing import Any, Iterable, Sequence
 
 from . import schema, xlsx_util
 from .errors import InputError, Problem
-from .overrides import cell_text, quote_key
-from .results import TABLE_COLUMNS
-from .kpis import COST_KEY, OLD_COST_KEY, describe, reading, unmet_alert
+from .kpis import unmet_alert
+from .output_schema import (COST_CATEGORIES, COST_KEY, OLD_COST_KEY, PLAN_STATUSES, SUMMARY_SHEET, TABLE_COLUMNS,
+                            describe, reading)
+from .overrides import SCENARIOS, cell_text, quote_key
+from .results_workbook import inputs_from_report
+from .schema import SHEETS_BY_NAME
 from .styles import FMT_SIGNED_USD, Styles as _Styles, format_of_unit, write_cover, write_table
 from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
-SUMMARY = "summary"
+SUMMARY = SUMMARY_SHEET
 #: Input sheets compared cell by cell (the core schema, then the scenarios sheet).
 INPUT_SHEETS = tuple(sh.name for sh in (*schema.SHEETS, schema.SCENARIOS))  # the schema's sheets, v2 included
 #: Result tables read from a results workbook (their sheets are never taken for inputs).
@@ -40,8 +43,6 @@ RESULT_SHEETS = tuple(TABLE_COLUMNS)
 RUN_KEYS = ("input_file", "input_sha256", "scenario", "overrides", "mip_gap", "setting_mip_rel_gap",
             "setting_time_limit_s", "solver_version", "model_version")
 SOURCE_KINDS = ("local", "import", "export")
-#: Statuses of a run that has a plan (interface.md); other runs have only KPIs and inputs to compare.
-PLAN_STATUSES = ("optimal", "time_limit_feasible")
 NO_PLAN = "no plan"
 LOCAL_SHARE = "local_share"
 REL_TOL = 1e-9  # two numbers closer than this (relative) are the same
@@ -121,12 +122,7 @@ def load_results(path: str | Path) -> ResultsBook:
 
 def _input_sheets(raw: RawWorkbook) -> RawWorkbook:
     """The echoed input sheets of a report: ``input_<name>`` restored, result tables dropped."""
-    try:
-        from .report import inputs_from_report
-
-        raw2 = inputs_from_report(raw)
-    except ImportError:  # pragma: no cover - report is part of the package
-        raw2 = raw
+    raw2 = inputs_from_report(raw)
     sheets: dict[str, RawSheet] = {}
     for name in INPUT_SHEETS:
         alt = raw2.sheet("input_" + name)
@@ -141,8 +137,6 @@ def _input_sheets(raw: RawWorkbook) -> RawWorkbook:
 
 
 def _looks_like_result(sh: RawSheet, name: str) -> bool:
-    from .results import TABLE_COLUMNS
-
     cols = TABLE_COLUMNS.get(name)
     if not cols:
         return False
@@ -418,10 +412,6 @@ def cost_by_category(book: ResultsBook) -> dict[str, float]:
 
 
 def _categories(costs: Sequence[dict[str, float]]) -> list[str]:
-    try:
-        from .results import COST_CATEGORIES
-    except ImportError:  # pragma: no cover
-        COST_CATEGORIES = ()
     seen = {c for d in costs for c in d}
     return [c for c in COST_CATEGORIES if c in seen] + sorted(seen - set(COST_CATEGORIES))
 
@@ -460,13 +450,7 @@ def _sheet_keys(name: str) -> tuple[str, ...]:
     if name == "settings":
         return ("key",)
     if name == "scenarios":
-        try:
-            from .overrides import SCENARIOS
-
-            return SCENARIOS.key
-        except ImportError:  # pragma: no cover
-            return ("scenario", "address")
-    from .schema import SHEETS_BY_NAME
+        return SCENARIOS.key
 
     sh = SHEETS_BY_NAME.get(name)
     return sh.key if sh is not None else ()
@@ -780,9 +764,6 @@ _DIFF_NOTES = {
 FMT_BN1 = '#,##0.0,,," bn"'
 FMT_BN_SIGNED = '+#,##0.00,,," bn";-#,##0.00,,," bn";0.00'
 FMT_CHANGE = "+0.0%;-0.0%;0.0%"
-REF_NOTE = {"A": "the reference run", "B": "compared with A"}
-
-
 def _last_share_key(books: Sequence[ResultsBook]) -> str | None:
     keys = sorted({k for b in books for k in b.summary if k.startswith("local_value_share_") and k[-4:].isdigit()})
     return keys[-1] if keys else None

@@ -1,7 +1,9 @@
-"""Validated, immutable case data: the only thing the model sees.
+"""Validation: a raw workbook becomes a :class:`~model.records.CaseData`, or every problem at once.
 
-``load_case(path)`` = ``read_workbook`` (plain cells) -> ``build_case`` (types, defaults, every
-rule of the input schema, all problems at once) -> :class:`CaseData`. Nothing here imports Pyomo.
+``load_case(path)`` = ``read_workbook`` (plain cells; a results workbook gives back the inputs it
+solved, :mod:`model.results_workbook`) -> ``build_case`` (types via :mod:`model.coercion`,
+defaults, every rule of the input schema) -> :class:`~model.records.CaseData`. Nothing here
+imports Pyomo. The records and :func:`coerce` stay importable from here.
 
 Decisions beyond the letter of the schema (docs/reliability.md explains them):
 
@@ -19,330 +21,19 @@ Decisions beyond the letter of the schema (docs/reliability.md explains them):
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from . import schema as S
+from .coercion import _Bad, check_bounds, coerce  # noqa: F401 - importable from here as before
 from .errors import InputError, Problem
-from .workbook import RawSheet, RawWorkbook, is_date, normalise, read_workbook
+from .records import (  # noqa: F401 - importable from here as before
+    CaseData, CellImportRoute, ExportOption, Facility, ImportRoute, Material, Settings)
+from .results_workbook import inputs_from_report
+from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SHARE_TOL = 1e-6
-
-
-# --------------------------------------------------------------------------- records
-@dataclass(frozen=True)
-class Settings:
-    start_year: int
-    end_year: int
-    base_year: int
-    discount_rate: float = 0.08
-    allow_unmet_demand: bool = True
-    unmet_penalty_usd_per_kwh: float = 1000.0
-    mip_rel_gap: float = 1e-4
-    time_limit_s: float = 600.0
-    cell_conversion_value_usd_per_kwh: float = 0.0  # version 2: local value added per kWh of local cells
-
-
-@dataclass(frozen=True)
-class Material:
-    material: str
-    unit: str
-    reference_price_usd_per_unit: float
-
-
-@dataclass(frozen=True)
-class Facility:
-    facility: str
-    product: str
-    site: str
-    existing_capacity: float
-    existing_from_year: int
-    module_size: float
-    max_modules: int
-    earliest_online_year: int
-    lead_time_years: int
-    lifetime_years: int
-    capex_usd_per_module: float
-    fixed_om_usd_per_module_year: float
-    existing_fixed_om_usd_per_year: float
-    variable_cost_usd_per_unit: float
-    opening_cost_usd: float
-    ramp_up_first_year: float
-    capex_change_per_year: float = 0.0  # version 2: capex of a module online in v scales by (1+c)**(v-base_year)
-
-    @property
-    def makes_cells(self) -> bool:
-        return self.product == S.CELLS
-
-    @property
-    def can_build(self) -> bool:
-        return self.max_modules > 0
-
-    @property
-    def has_opening_decision(self) -> bool:
-        return self.opening_cost_usd > 0 and self.max_modules > 0
-
-
-@dataclass(frozen=True)
-class ImportRoute:
-    material: str
-    origin: str
-    price_usd_per_unit: float
-    price_escalation_per_year: float
-    freight_usd_per_unit: float
-    tariff_rate: float
-    max_per_year: float | None
-    first_year: int
-
-
-@dataclass(frozen=True)
-class ExportOption:
-    material: str
-    price_usd_per_unit: float
-    max_per_year: float | None
-
-
-@dataclass(frozen=True)
-class CellImportRoute:
-    """Version 2: cells of one chemistry bought from one origin (GWh; prices per kWh)."""
-
-    chemistry: str
-    origin: str
-    price_usd_per_kwh: float
-    price_escalation_per_year: float
-    freight_usd_per_kwh: float
-    tariff_rate: float
-    max_gwh_per_year: float | None
-    first_year: int
-
-
-def _empty() -> Mapping:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class CaseData:
-    """A whole case, validated. Mappings are read-only; derived quantities are methods."""
-
-    settings: Settings
-    years: tuple[int, ...]
-    chemistries: tuple[str, ...]
-    materials: Mapping[str, Material]
-    vehicles: Mapping[int, float]
-    kwh_per_vehicle: Mapping[int, float]
-    share: Mapping[tuple[str, int], float]  # (chemistry, year) -> share
-    intensity: Mapping[tuple[str, str], float]  # (chemistry, material) -> units per GWh
-    facilities: Mapping[str, Facility]
-    imports: Mapping[tuple[str, str], ImportRoute]  # (material, origin)
-    exports: Mapping[str, ExportOption]
-    local_content_target: Mapping[int, float]  # year -> min local value share (years with a target)
-    # version 2 (formulation.md "Version 2"); empty when the optional sheets are absent
-    recipes: Mapping[tuple[str, str], float] = field(default_factory=_empty)  # (product, input) -> input units per unit of product
-    cell_imports: Mapping[tuple[str, str], CellImportRoute] = field(default_factory=_empty)  # (chemistry, origin)
-    committed_builds: Mapping[tuple[str, int], int] = field(default_factory=_empty)  # (facility, year) -> modules committed
-    raw: RawWorkbook | None = field(default=None, compare=False, repr=False)
-    warnings: tuple[str, ...] = ()
-
-    # ---- derived parameters (formulation.md, "Derived parameters")
-    def demand_gwh(self, k: str, y: int) -> float:
-        """D[k,y] = vehicles[y] * kwh_per_vehicle[y] * share[k,y] / 1e6."""
-        return self.vehicles[y] * self.kwh_per_vehicle[y] * self.share.get((k, y), 0.0) / 1e6
-
-    def discount_factor(self, y: int) -> float:
-        """DF[y] = (1 + r) ** -(y - base_year)."""
-        return (1.0 + self.settings.discount_rate) ** -(y - self.settings.base_year)
-
-    def crf(self, f: str) -> float:
-        """CRF = r / (1 - (1 + r) ** -n), and 1/n when r = 0."""
-        r = self.settings.discount_rate
-        n = self.facilities[f].lifetime_years
-        # r / -expm1(-n log1p(r)) is r / (1 - (1 + r) ** -n) without the cancellation that divides
-        # by zero for a denormal rate such as 5e-324 (it then tends to 1/n, as it should)
-        return 1.0 / n if r == 0 else r / -math.expm1(-n * math.log1p(r))
-
-    def landed_cost(self, m: str, o: str, y: int) -> float:
-        """c[m,o,y] = (1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight."""
-        rt = self.imports[(m, o)]
-        return ((1.0 + rt.tariff_rate) * rt.price_usd_per_unit
-                * (1.0 + rt.price_escalation_per_year) ** (y - self.settings.base_year) + rt.freight_usd_per_unit)
-
-    def cell_landed_cost_usd_per_kwh(self, k: str, o: str, y: int) -> float:
-        """(1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight, USD/kWh (version 2)."""
-        rt = self.cell_imports[(k, o)]
-        return ((1.0 + rt.tariff_rate) * rt.price_usd_per_kwh
-                * (1.0 + rt.price_escalation_per_year) ** (y - self.settings.base_year) + rt.freight_usd_per_kwh)
-
-    def cell_import_years(self, k: str, o: str) -> tuple[int, ...]:
-        first = self.cell_imports[(k, o)].first_year
-        return tuple(y for y in self.years if y >= first)
-
-    def capex_usd(self, f: str, v: int) -> float:
-        """capex[f,v] = capex_usd_per_module * (1 + capex_change_per_year) ** (v - base_year) (version 2)."""
-        fac = self.facilities[f]
-        if fac.capex_change_per_year == 0:
-            return fac.capex_usd_per_module
-        return fac.capex_usd_per_module * (1.0 + fac.capex_change_per_year) ** (v - self.settings.base_year)
-
-    def recipe_inputs(self, p: str) -> tuple[tuple[str, float], ...]:
-        """``(input, amount_per_unit)`` of product p's recipe rows with a positive amount."""
-        return tuple((i, a) for (pp, i), a in self.recipes.items() if pp == p and a > 0)
-
-    @property
-    def cell_materials(self) -> tuple[str, ...]:
-        """M_c: materials with an intensity row of positive amount (the cells' direct materials)."""
-        mc = {mat for (k, mat), a in self.intensity.items() if a > 0}
-        return tuple(mat for mat in self.materials if mat in mc)
-
-    def existing_capacity(self, f: str, y: int) -> float:
-        fac = self.facilities[f]
-        return fac.existing_capacity if y >= fac.existing_from_year else 0.0
-
-    def existing_fixed_om(self, f: str, y: int) -> float:
-        fac = self.facilities[f]
-        return fac.existing_fixed_om_usd_per_year if (fac.existing_capacity > 0 and y >= fac.existing_from_year) else 0.0
-
-    def build_years(self, f: str) -> tuple[int, ...]:
-        """Years in which modules of f may come online (build[f,y] exists)."""
-        fac = self.facilities[f]
-        if not fac.can_build:
-            return ()
-        return tuple(y for y in self.years if y >= fac.earliest_online_year)
-
-    def import_years(self, m: str, o: str) -> tuple[int, ...]:
-        first = self.imports[(m, o)].first_year
-        return tuple(y for y in self.years if y >= first)
-
-    def facilities_making(self, product: str) -> tuple[str, ...]:
-        return tuple(f for f, fac in self.facilities.items() if fac.product == product)
-
-    @property
-    def cell_facilities(self) -> tuple[str, ...]:
-        return self.facilities_making(S.CELLS)
-
-    @property
-    def material_facilities(self) -> tuple[str, ...]:
-        return tuple(f for f, fac in self.facilities.items() if not fac.makes_cells)
-
-
-# --------------------------------------------------------------------------- coercion
-class _Bad(Exception):
-    pass
-
-
-_TRUE = {"true", "yes", "y", "1", "t", "on"}
-_FALSE = {"false", "no", "n", "0", "f", "off"}
-#: Values Excel stores when a formula fails; they arrive as text and are never data.
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
-                          "#EXTERNAL!", "#PYTHON!"})
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
-_NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "#num!"}
-#: Whole numbers beyond this are refused in integer columns (exact in a float; no plan needs more).
-MAX_INT = 2**53
-
-
-def _parse_number_text(text: str, kind: str) -> float:
-    """A number typed as text: ``1e-4``, ``1,000.5`` (thousands separators), ``5%`` (= 0.05)."""
-    t = text.strip().replace("\u2212", "-").replace("\u00a0", "").replace("\u202f", "")
-    scale = 1.0
-    if t.endswith("%"):
-        t, scale = t[:-1].strip(), 0.01
-    if t.lower() in _NON_FINITE:
-        raise _Bad(f"{text[:40]!r} is not a finite number; type a number")
-    if _PLAIN_NUMBER.fullmatch(t):
-        num = float(t)
-    elif _THOUSANDS.fullmatch(t):
-        num = float(t.replace(",", ""))
-    elif _DECIMAL_COMMA.fullmatch(t):
-        raise _Bad(f"text {text[:40]!r} where a {_kind_word(kind)} belongs; write the decimal point as '.', "
-                   f"e.g. {t.replace(',', '.')}")
-    else:
-        raise _Bad(f"text {text[:40]!r} where a {_kind_word(kind)} belongs")
-    if not math.isfinite(num):
-        raise _Bad(f"{text[:40]!r} is too large a number")
-    return num * scale
-
-
-def coerce(value: Any, kind: str) -> Any:
-    """Turn one cell into the column's type or raise _Bad with a planner-readable reason.
-
-    Numbers may also be typed as text: surrounding spaces, exponents (``1e-4``), thousands
-    separators (``1,000,000``) and percentages (``5%`` is 0.05) are understood; a decimal comma
-    (``1,5``), NaN, infinity, dates, TRUE/FALSE and Excel error values (``#N/A``) are refused.
-    Whole-number columns accept ``3`` and ``3.0`` but not ``1.5``. Blank (None) stays None.
-    """
-    if value is None:
-        return None
-    if is_date(value):
-        raise _Bad(f"a date ({value}) where a {_kind_word(kind)} belongs; format the cell as a number"
-                   + (" or as text" if kind == "text" else ""))
-    if isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS:
-        raise _Bad(f"Excel error value {value.strip().upper()} (a formula failed); fix the formula or type the value")
-    if kind == "text":
-        if isinstance(value, bool):
-            raise _Bad("TRUE/FALSE where text belongs")
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise _Bad(f"{value} is not a valid name")
-            return str(int(value)) if value.is_integer() else repr(value)
-        if isinstance(value, (int, str)):
-            return str(value).strip()
-        raise _Bad(f"{type(value).__name__} where text belongs")
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, (int, float)) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        shown = repr(value[:40]) if isinstance(value, str) else f"{value}"
-        raise _Bad(f"{shown} is not true/false; write TRUE or FALSE")
-    # numbers
-    if isinstance(value, bool):
-        raise _Bad(f"TRUE/FALSE where a {_kind_word(kind)} belongs")
-    text = None
-    if isinstance(value, str):
-        text, value = value, _parse_number_text(value, kind)
-    if not isinstance(value, (int, float)):
-        raise _Bad(f"{type(value).__name__} where a {_kind_word(kind)} belongs")
-    if isinstance(value, float) and not math.isfinite(value):
-        what = "NaN (not a number)" if math.isnan(value) else "an infinite value"
-        raise _Bad(f"{what} is not allowed; type a number")
-    if kind == "int":
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise _Bad(f"{text.strip()[:40]!r} is not a whole number" if text is not None
-                           else f"{value:g} is not a whole number")
-        if abs(value) > MAX_INT:
-            raise _Bad(f"{str(value)[:20]} is too large for a whole-number column")
-        return int(value)
-    try:
-        return float(value)
-    except OverflowError:
-        raise _Bad(f"{str(value)[:20]}... is too large a number")
-
-
-def _kind_word(kind: str) -> str:
-    return {"int": "whole number", "float": "number", "bool": "true/false", "text": "text"}[kind]
-
-
-def check_bounds(col: S.Column, v: Any) -> str | None:
-    if v is None or col.kind in ("text", "bool"):
-        return None
-    low = (col.ge is not None and v < col.ge) or (col.gt is not None and v <= col.gt)
-    high = (col.le is not None and v > col.le) or (col.lt is not None and v >= col.lt)
-    if not (low or high):
-        return None
-    both = (col.ge is not None or col.gt is not None) and (col.le is not None or col.lt is not None)
-    if both:  # name the side that is broken, then the whole range
-        side = (f">= {col.ge:g}" if col.ge is not None else f"> {col.gt:g}") if low else \
-               (f"<= {col.le:g}" if col.le is not None else f"< {col.lt:g}")
-        return f"{v:g} is out of range: must be {side} ({col.bounds_text()})"
-    return f"{v:g} is out of range: must be {col.bounds_text()}"
 
 
 # --------------------------------------------------------------------------- sheet parsing
@@ -568,236 +259,104 @@ def _ro(d: dict) -> Mapping:
 
 
 # --------------------------------------------------------------------------- the case
+class _Check:
+    """What the checks of one workbook share: the raw sheets, the parsed rows, the problems and
+    warnings found so far, the horizon, and the names later sheets are checked against."""
+
+    def __init__(self, raw: RawWorkbook):
+        self.raw = raw
+        self.problems: list[Problem] = list(raw.problems)
+        self.warnings: list[str] = []
+        self.settings_values, self.settings_rows = _parse_settings(raw.sheet("settings"), self.problems)
+        self.tables: dict[str, list[tuple[int, dict]]] = {}  # sheet -> (row, record) of the valid rows
+        self.keyrows: dict[str, list[tuple[int, dict]]] = {}  # sheet -> (row, readable key cells) of every row
+        for sh in S.SHEETS:
+            if sh.layout == "table":
+                self.keyrows[sh.name] = []
+                self.tables[sh.name] = _parse_table(sh, raw.sheet(sh.name), self.problems, self.keyrows[sh.name])
+        self.start = self.end = None
+        self.years: tuple[int, ...] = ()
+        self.horizon = False
+        self.chems: list[str] = []  # chemistries of sheet chemistry_mix, in order
+        self.check_chems = False  # the chemistry names are all known
+        self.mat_names: set[str] = set()
+        self.check_materials = False  # the material names are all known
+
+    def sheet_name(self, name: str) -> str:
+        rs = self.raw.sheet(name)
+        return rs.name if rs is not None else name
+
+    def usable(self, name: str) -> bool:
+        """The sheet was read to the end and its header is complete (rows may still be bad)."""
+        rs = self.raw.sheet(name)
+        return rs is not None and rs.complete and not any(
+            p.sheet == rs.name and p.row == rs.header_row and p.column is not None for p in self.problems) and bool(rs.header)
+
+    def names_certain(self, name: str, column: str) -> bool:
+        """Usable, and every row with a problem still has its ``column`` (so the set of names is known)."""
+        if not self.usable(name):
+            return False
+        rs = self.raw.sheet(name)
+        bad = {p.row for p in self.problems if p.sheet == rs.name and p.row is not None and p.row != rs.header_row}
+        return not (bad - {r for r, rec in self.keyrows[name] if column in rec})
+
+    def outside(self, sheet: str, r: int, y: int) -> bool:
+        """Year ``y`` of row ``r`` is outside the horizon: the row is ignored with a warning."""
+        if not self.horizon or y in self.years:
+            return False
+        self.warnings.append(f"sheet '{self.sheet_name(sheet)}', row {r}: year {y} is outside the horizon "
+                             f"{self.start}-{self.end}; row ignored")
+        return True
+
+    def known_material(self, sheet: str, r: int, col: str, m: str, allow_cells: bool = False) -> bool:
+        if m in self.mat_names or (allow_cells and m == S.CELLS):
+            return True
+        if not self.check_materials:
+            return False  # the materials sheet itself is broken; reported there
+        hint = _close(m, sorted(self.mat_names) + ([S.CELLS] if allow_cells else []))
+        self.problems.append(Problem(
+            self.sheet_name(sheet), r, col, f"unknown {'product' if allow_cells else 'material'} '{m}'"
+            + (f" (did you mean '{hint}'?)" if hint else "")
+            + (f"; it must be '{S.CELLS}' or a material of sheet 'materials'" if allow_cells
+               else "; it must be listed in sheet 'materials'")))
+        return False
+
+
 def build_case(raw: RawWorkbook) -> CaseData:
     """Validate a raw workbook against every rule of the schema; raise InputError with all problems.
 
     Every check runs even when earlier ones failed (a bad horizon does not hide an unknown
     material), but a check is skipped when its inputs are broken, so that one mistake is
     reported once: e.g. missing demand years are not reported while a demand row has an
-    unreadable year.
+    unreadable year. One step a sheet, in this order (the order of the problems reported).
     """
-    problems: list[Problem] = list(raw.problems)
-    warnings: list[str] = []
-    sv, srow = _parse_settings(raw.sheet("settings"), problems)
-    tables: dict[str, list[tuple[int, dict]]] = {}
-    keyrows: dict[str, list[tuple[int, dict]]] = {}
-    for sh in S.SHEETS:
-        if sh.layout == "table":
-            keyrows[sh.name] = []
-            tables[sh.name] = _parse_table(sh, raw.sheet(sh.name), problems, keyrows[sh.name])
-    # a missing sheet is often a misspelt one: say so
-    # only a sheet the schema does not know may be a misspelling (never suggest renaming 'sensitivity')
-    known_sheets = set(S.SHEETS_BY_NAME) | {sh.name for sh in getattr(S, "CONTROL_SHEETS", ())}
-    extra = [rs.name for name, rs in raw.sheets.items() if name not in known_sheets]
-    for i, p in enumerate(problems):
-        if p.row is None and p.column is None and p.message == "required sheet is missing":
-            hint = _close(p.sheet, [normalise(n) for n in extra])
-            if hint:
-                spelt = next(n for n in extra if normalise(n) == hint)
-                problems[i] = replace(p, message=f"required sheet is missing (is sheet '{spelt}' meant to be "
-                                                 f"'{p.sheet}'? rename it)")
-    for sh in S.SHEETS:
-        if not sh.required and raw.sheet(sh.name) is None:
-            hint = _close(sh.name, [normalise(n) for n in extra])
-            if hint:
-                warnings.append(f"no sheet '{sh.name}' (optional); sheet '{hint}' is ignored; rename it if it "
-                                f"is meant to be '{sh.name}'")
-
-    def sheet_name(name: str) -> str:
-        rs = raw.sheet(name)
-        return rs.name if rs is not None else name
-
-    def usable(name: str) -> bool:
-        """The sheet was read to the end and its header is complete (rows may still be bad)."""
-        rs = raw.sheet(name)
-        return rs is not None and rs.complete and not any(
-            p.sheet == rs.name and p.row == rs.header_row and p.column is not None for p in problems) and bool(rs.header)
-
-    def names_certain(name: str, column: str) -> bool:
-        """Usable, and every row with a problem still has its ``column`` (so the set of names is known)."""
-        if not usable(name):
-            return False
-        rs = raw.sheet(name)
-        bad = {p.row for p in problems if p.sheet == rs.name and p.row is not None and p.row != rs.header_row}
-        return not (bad - {r for r, rec in keyrows[name] if column in rec})
-
-    start, end = sv.get("start_year"), sv.get("end_year")
-    if start is not None and end is not None and end < start:
-        problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
-                                f"end_year {end} is before start_year {start}"))
-    if start is not None and end is not None and end - start + 1 > S.MAX_HORIZON_YEARS:
-        problems.append(Problem(sheet_name("settings"), srow.get("end_year"), "value",
-                                f"end_year {end}: the horizon {start}-{end} has {end - start + 1} years; the limit is "
-                                f"{S.MAX_HORIZON_YEARS}"))
-        end = None
-    horizon = start is not None and end is not None and end >= start
-    years = tuple(range(start, end + 1)) if horizon else ()
-    yearset = set(years)
-    settings = None
-    if horizon:
-        settings = Settings(**{**{c.name: c.default for c in S.SETTINGS.columns if c.default is not None},
-                               "base_year": start, **sv})
-    rs = raw.sheet("settings")
-    if rs is not None and rs.complete and rs.col_index("key") is not None:
-        known = {c.name for c in S.SETTINGS.columns}
-        ki = rs.col_index("key")
-        for r, row in zip(rs.excel_rows, rs.rows):
-            if row[ki] is not None and normalise(row[ki]) not in known:
-                hint = _close(normalise(row[ki]), sorted(known))
-                warnings.append(f"sheet '{rs.name}', row {r}: unknown setting '{row[ki]}' ignored"
-                                + (f" (did you mean '{hint}'?)" if hint else ""))
-
-    def outside(sheet: str, r: int, y: int) -> bool:
-        if not horizon or y in yearset:
-            return False
-        warnings.append(f"sheet '{sheet_name(sheet)}', row {r}: year {y} is outside the horizon {start}-{end}; row ignored")
-        return True
-
-    # demand
-    vehicles, kwh = {}, {}
-    for r, rec in tables["demand"]:
-        if outside("demand", r, rec["year"]):
-            continue
-        vehicles[rec["year"]] = rec["vehicles"]
-        kwh[rec["year"]] = rec["kwh_per_vehicle"]
-    if horizon and names_certain("demand", "year"):
-        have = {rec["year"] for _, rec in keyrows["demand"] if "year" in rec}
-        missing = [y for y in years if y not in have]
-        if missing:
-            problems.append(Problem(sheet_name("demand"), None, "year",
-                                    f"no demand for horizon year(s) {_years_text(missing)}; every year "
-                                    f"{start}-{end} needs a row"))
-    elif not horizon and names_certain("demand", "year") and not keyrows["demand"]:
-        # the horizon is broken, but an empty sheet is wrong whatever it is: say so in the same pass
-        problems.append(Problem(sheet_name("demand"), None, "year", "the sheet has no rows; add one row per year "
-                                "from start_year to end_year (year, vehicles, kwh_per_vehicle)"))
-
-    # chemistry mix
-    share: dict[tuple[str, int], float] = {}
-    share_rows: dict[int, list[int]] = {}
-    chems: list[str] = []
-    for r, rec in keyrows["chemistry_mix"]:
-        if "chemistry" in rec and rec["chemistry"] not in chems:
-            chems.append(rec["chemistry"])
-    for r, rec in tables["chemistry_mix"]:
-        if outside("chemistry_mix", r, rec["year"]):
-            continue
-        share[(rec["chemistry"], rec["year"])] = rec["share"]
-        share_rows.setdefault(rec["year"], []).append(r)
-    mix = sheet_name("chemistry_mix")
-    if horizon and names_certain("chemistry_mix", "year"):
-        have = {rec["year"] for _, rec in keyrows["chemistry_mix"] if "year" in rec}
-        missing = [y for y in years if y not in have]
-        if missing:
-            problems.append(Problem(mix, None, "year", f"no chemistry shares for horizon year(s) {_years_text(missing)}; "
-                                    f"every year {start}-{end} needs rows whose shares sum to 1"))
-    elif not horizon and names_certain("chemistry_mix", "year") and not keyrows["chemistry_mix"]:
-        problems.append(Problem(mix, None, "year", "the sheet has no rows; add rows (year, chemistry, share) for "
-                                "every year from start_year to end_year, shares of a year summing to 1"))
-    if horizon and names_certain("chemistry_mix", "year"):
-        bad_rows = {p.row for p in problems if p.sheet == mix and p.row is not None}
-        bad_years = {rec["year"] for r, rec in keyrows["chemistry_mix"] if r in bad_rows}
-        for y, rows in sorted(share_rows.items()):
-            if y in bad_years:
-                continue
-            tot = math.fsum(v for (k, yy), v in share.items() if yy == y)
-            if abs(tot - 1.0) > SHARE_TOL:
-                problems.append(Problem(mix, rows[0], "share",
-                                        f"shares of year {y} sum to {tot:.6g}, not 1 (rows {_rows_text(rows)})"))
-
-    # materials
-    materials = {rec["material"]: Material(**_defaults(S.MATERIALS, rec, start)) for r, rec in tables["materials"]}
-    mat_names = {rec["material"] for _, rec in keyrows["materials"] if "material" in rec}
-    check_materials = names_certain("materials", "material")
-
-    def known_material(sheet: str, r: int, col: str, m: str, allow_cells: bool = False) -> bool:
-        if m in mat_names or (allow_cells and m == S.CELLS):
-            return True
-        if not check_materials:
-            return False  # the materials sheet itself is broken; reported there
-        hint = _close(m, sorted(mat_names) + ([S.CELLS] if allow_cells else []))
-        problems.append(Problem(sheet_name(sheet), r, col, f"unknown {'product' if allow_cells else 'material'} '{m}'"
-                                + (f" (did you mean '{hint}'?)" if hint else "")
-                                + (f"; it must be '{S.CELLS}' or a material of sheet 'materials'" if allow_cells
-                                   else "; it must be listed in sheet 'materials'")))
-        return False
-
-    # intensity
-    intensity = {}
-    check_chems = names_certain("chemistry_mix", "chemistry")
-    for r, rec in tables["intensity"]:
-        ok = known_material("intensity", r, "material", rec["material"])
-        if rec["chemistry"] not in chems:
-            ok = False
-            if check_chems:
-                hint = _close(rec["chemistry"], chems)
-                problems.append(Problem(sheet_name("intensity"), r, "chemistry", f"unknown chemistry '{rec['chemistry']}'"
-                                        + (f" (did you mean '{hint}'?)" if hint else "")
-                                        + "; it must appear in sheet 'chemistry_mix'"))
-        if ok:
-            intensity[(rec["chemistry"], rec["material"])] = rec["amount_per_gwh"]
-
-    # facilities
-    facilities = {}
-    for r, rec in tables["facilities"]:
-        if not known_material("facilities", r, "product", rec["product"], allow_cells=True):
-            continue
-        rec = _defaults(S.FACILITIES, rec, start)
-        if rec["max_modules"] > 0 and not rec["module_size"] > 0:
-            problems.append(Problem(sheet_name("facilities"), r, "module_size",
-                                    f"module_size must be > 0 because max_modules is {rec['max_modules']}"))
-            continue
-        facilities[rec["facility"]] = Facility(**rec)
-
-    # imports
-    imports = {}
-    for r, rec in tables["imports"]:
-        if known_material("imports", r, "material", rec["material"]):
-            rec = _defaults(S.IMPORTS, rec, start)
-            imports[(rec["material"], rec["origin"])] = ImportRoute(**rec)
-
-    # exports
-    exports = {}
-    for r, rec in tables["exports"]:
-        if known_material("exports", r, "material", rec["material"]):
-            exports[rec["material"]] = ExportOption(**_defaults(S.EXPORTS, rec, start))
-
-    # local content
-    targets = {}
-    for r, rec in tables["local_content"]:
-        if not outside("local_content", r, rec["year"]) and rec["min_local_value_share"] > 0:
-            targets[rec["year"]] = rec["min_local_value_share"]
-
+    c = _Check(raw)
+    _misspelt_sheets(c)
+    settings = _settings(c)
+    vehicles, kwh = _demand(c)
+    share = _chemistry_mix(c)
+    materials = _materials(c)
+    intensity = _intensity(c)
+    facilities = _facilities(c)
+    imports = _imports(c)
+    exports = _exports(c)
+    targets = _local_content(c)
     # version 2: recipes, cell imports, committed builds
-    recipes, cell_imports, committed = _version2(tables, keyrows, problems, sheet_name, usable, names_certain,
-                                                 known_material, chems, check_chems, facilities, start, years)
-
+    recipes, cell_imports, committed = _version2(c.tables, c.keyrows, c.problems, c.sheet_name, c.usable,
+                                                 c.names_certain, c.known_material, c.chems, c.check_chems,
+                                                 facilities, c.start, c.years)
     if settings is not None:  # coefficients HiGHS can handle (model.limits); rows already reported are skipped
         from .limits import check as check_limits
 
-        reported = {(p.sheet, p.row) for p in problems}
-        problems.extend(p for p in check_limits(raw, settings) if (p.sheet, p.row) not in reported)
-    if problems or settings is None:
-        raise InputError(problems)
-
-    # advisory checks: things that are legal but probably not meant
-    needed = {m for (k, m), a in intensity.items() if a > 0}
-    for m in sorted(needed):
-        if not any(fac.product == m for fac in facilities.values()) and not any(mm == m for (mm, o) in imports):
-            warnings.append(f"material '{m}' is consumed but has no facility and no import route: "
-                            "demand for chemistries that use it cannot be met")
-    for (p, i), a in sorted(recipes.items()):
-        if a > 0 and not any(fac.product == i for fac in facilities.values()) and not any(mm == i for (mm, o) in imports):
-            warnings.append(f"recipe input '{i}' of '{p}' has no facility and no import route: local plants making "
-                            f"'{p}' cannot run ({', '.join(f for f, fac in facilities.items() if fac.product == p)})")
-    if not any(fac.makes_cells for fac in facilities.values()):
-        warnings.append("no facility makes cells: all cell demand will be unmet" if not cell_imports else
-                        "no facility makes cells: cell demand can only be met by the routes of sheet 'cell_imports'")
-
+        reported = {(p.sheet, p.row) for p in c.problems}
+        c.problems.extend(p for p in check_limits(raw, settings) if (p.sheet, p.row) not in reported)
+    if c.problems or settings is None:
+        raise InputError(c.problems)
+    _advisories(c, intensity, facilities, imports, recipes, cell_imports)
     return CaseData(
         settings=settings,
-        years=years,
-        chemistries=tuple(chems),
+        years=c.years,
+        chemistries=tuple(c.chems),
         materials=_ro(materials),
         vehicles=_ro(vehicles),
         kwh_per_vehicle=_ro(kwh),
@@ -811,8 +370,202 @@ def build_case(raw: RawWorkbook) -> CaseData:
         cell_imports=_ro(cell_imports),
         committed_builds=_ro(committed),
         raw=raw,
-        warnings=tuple(warnings),
+        warnings=tuple(c.warnings),
     )
+
+
+def _misspelt_sheets(c: _Check) -> None:
+    """A missing sheet is often a misspelt one: say so (only a sheet the schema does not know may be a
+    misspelling: never suggest renaming 'sensitivity')."""
+    known_sheets = set(S.SHEETS_BY_NAME) | {sh.name for sh in S.CONTROL_SHEETS}
+    extra = [rs.name for name, rs in c.raw.sheets.items() if name not in known_sheets]
+    for i, p in enumerate(c.problems):
+        if p.row is None and p.column is None and p.message == "required sheet is missing":
+            hint = _close(p.sheet, [normalise(n) for n in extra])
+            if hint:
+                spelt = next(n for n in extra if normalise(n) == hint)
+                c.problems[i] = replace(p, message=f"required sheet is missing (is sheet '{spelt}' meant to be "
+                                                   f"'{p.sheet}'? rename it)")
+    for sh in S.SHEETS:
+        if not sh.required and c.raw.sheet(sh.name) is None:
+            hint = _close(sh.name, [normalise(n) for n in extra])
+            if hint:
+                c.warnings.append(f"no sheet '{sh.name}' (optional); sheet '{hint}' is ignored; rename it if it "
+                                  f"is meant to be '{sh.name}'")
+
+
+def _settings(c: _Check) -> Settings | None:
+    """The horizon (sets ``c.start``, ``c.end``, ``c.years``) and the settings; None when the horizon is broken."""
+    sv, srow = c.settings_values, c.settings_rows
+    start, end = sv.get("start_year"), sv.get("end_year")
+    if start is not None and end is not None and end < start:
+        c.problems.append(Problem(c.sheet_name("settings"), srow.get("end_year"), "value",
+                                  f"end_year {end} is before start_year {start}"))
+    if start is not None and end is not None and end - start + 1 > S.MAX_HORIZON_YEARS:
+        c.problems.append(Problem(c.sheet_name("settings"), srow.get("end_year"), "value",
+                                  f"end_year {end}: the horizon {start}-{end} has {end - start + 1} years; the limit "
+                                  f"is {S.MAX_HORIZON_YEARS}"))
+        end = None
+    c.start, c.end = start, end
+    c.horizon = start is not None and end is not None and end >= start
+    c.years = tuple(range(start, end + 1)) if c.horizon else ()
+    settings = None
+    if c.horizon:
+        settings = Settings(**{**{col.name: col.default for col in S.SETTINGS.columns if col.default is not None},
+                               "base_year": start, **sv})
+    rs = c.raw.sheet("settings")
+    if rs is not None and rs.complete and rs.col_index("key") is not None:
+        known = {col.name for col in S.SETTINGS.columns}
+        ki = rs.col_index("key")
+        for r, row in zip(rs.excel_rows, rs.rows):
+            if row[ki] is not None and normalise(row[ki]) not in known:
+                hint = _close(normalise(row[ki]), sorted(known))
+                c.warnings.append(f"sheet '{rs.name}', row {r}: unknown setting '{row[ki]}' ignored"
+                                  + (f" (did you mean '{hint}'?)" if hint else ""))
+    return settings
+
+
+def _demand(c: _Check) -> tuple[dict[int, float], dict[int, float]]:
+    """Vehicles and kWh per vehicle by year; every horizon year needs a row."""
+    vehicles, kwh = {}, {}
+    for r, rec in c.tables["demand"]:
+        if c.outside("demand", r, rec["year"]):
+            continue
+        vehicles[rec["year"]] = rec["vehicles"]
+        kwh[rec["year"]] = rec["kwh_per_vehicle"]
+    if c.horizon and c.names_certain("demand", "year"):
+        have = {rec["year"] for _, rec in c.keyrows["demand"] if "year" in rec}
+        missing = [y for y in c.years if y not in have]
+        if missing:
+            c.problems.append(Problem(c.sheet_name("demand"), None, "year",
+                                      f"no demand for horizon year(s) {_years_text(missing)}; every year "
+                                      f"{c.start}-{c.end} needs a row"))
+    elif not c.horizon and c.names_certain("demand", "year") and not c.keyrows["demand"]:
+        # the horizon is broken, but an empty sheet is wrong whatever it is: say so in the same pass
+        c.problems.append(Problem(c.sheet_name("demand"), None, "year", "the sheet has no rows; add one row per year "
+                                  "from start_year to end_year (year, vehicles, kwh_per_vehicle)"))
+    return vehicles, kwh
+
+
+def _chemistry_mix(c: _Check) -> dict[tuple[str, int], float]:
+    """Shares by (chemistry, year), summing to 1 in every horizon year; sets ``c.chems``."""
+    share: dict[tuple[str, int], float] = {}
+    share_rows: dict[int, list[int]] = {}
+    for r, rec in c.keyrows["chemistry_mix"]:
+        if "chemistry" in rec and rec["chemistry"] not in c.chems:
+            c.chems.append(rec["chemistry"])
+    for r, rec in c.tables["chemistry_mix"]:
+        if c.outside("chemistry_mix", r, rec["year"]):
+            continue
+        share[(rec["chemistry"], rec["year"])] = rec["share"]
+        share_rows.setdefault(rec["year"], []).append(r)
+    mix = c.sheet_name("chemistry_mix")
+    if c.horizon and c.names_certain("chemistry_mix", "year"):
+        have = {rec["year"] for _, rec in c.keyrows["chemistry_mix"] if "year" in rec}
+        missing = [y for y in c.years if y not in have]
+        if missing:
+            c.problems.append(Problem(mix, None, "year", f"no chemistry shares for horizon year(s) "
+                                      f"{_years_text(missing)}; every year {c.start}-{c.end} needs rows whose "
+                                      f"shares sum to 1"))
+    elif not c.horizon and c.names_certain("chemistry_mix", "year") and not c.keyrows["chemistry_mix"]:
+        c.problems.append(Problem(mix, None, "year", "the sheet has no rows; add rows (year, chemistry, share) for "
+                                  "every year from start_year to end_year, shares of a year summing to 1"))
+    if c.horizon and c.names_certain("chemistry_mix", "year"):
+        bad_rows = {p.row for p in c.problems if p.sheet == mix and p.row is not None}
+        bad_years = {rec["year"] for r, rec in c.keyrows["chemistry_mix"] if r in bad_rows}
+        for y, rows in sorted(share_rows.items()):
+            if y in bad_years:
+                continue
+            tot = math.fsum(v for (k, yy), v in share.items() if yy == y)
+            if abs(tot - 1.0) > SHARE_TOL:
+                c.problems.append(Problem(mix, rows[0], "share",
+                                          f"shares of year {y} sum to {tot:.6g}, not 1 (rows {_rows_text(rows)})"))
+    c.check_chems = c.names_certain("chemistry_mix", "chemistry")
+    return share
+
+
+def _materials(c: _Check) -> dict[str, Material]:
+    """The materials; sets the names other sheets are checked against."""
+    materials = {rec["material"]: Material(**_defaults(S.MATERIALS, rec, c.start)) for r, rec in c.tables["materials"]}
+    c.mat_names = {rec["material"] for _, rec in c.keyrows["materials"] if "material" in rec}
+    c.check_materials = c.names_certain("materials", "material")
+    return materials
+
+
+def _intensity(c: _Check) -> dict[tuple[str, str], float]:
+    """Material per GWh of cells by (chemistry, material), both names known."""
+    intensity = {}
+    for r, rec in c.tables["intensity"]:
+        ok = c.known_material("intensity", r, "material", rec["material"])
+        if rec["chemistry"] not in c.chems:
+            ok = False
+            if c.check_chems:
+                hint = _close(rec["chemistry"], c.chems)
+                c.problems.append(Problem(c.sheet_name("intensity"), r, "chemistry",
+                                          f"unknown chemistry '{rec['chemistry']}'"
+                                          + (f" (did you mean '{hint}'?)" if hint else "")
+                                          + "; it must appear in sheet 'chemistry_mix'"))
+        if ok:
+            intensity[(rec["chemistry"], rec["material"])] = rec["amount_per_gwh"]
+    return intensity
+
+
+def _facilities(c: _Check) -> dict[str, Facility]:
+    """Facilities making a known product; a buildable one needs a module size."""
+    facilities = {}
+    for r, rec in c.tables["facilities"]:
+        if not c.known_material("facilities", r, "product", rec["product"], allow_cells=True):
+            continue
+        rec = _defaults(S.FACILITIES, rec, c.start)
+        if rec["max_modules"] > 0 and not rec["module_size"] > 0:
+            c.problems.append(Problem(c.sheet_name("facilities"), r, "module_size",
+                                      f"module_size must be > 0 because max_modules is {rec['max_modules']}"))
+            continue
+        facilities[rec["facility"]] = Facility(**rec)
+    return facilities
+
+
+def _imports(c: _Check) -> dict[tuple[str, str], ImportRoute]:
+    imports = {}
+    for r, rec in c.tables["imports"]:
+        if c.known_material("imports", r, "material", rec["material"]):
+            rec = _defaults(S.IMPORTS, rec, c.start)
+            imports[(rec["material"], rec["origin"])] = ImportRoute(**rec)
+    return imports
+
+
+def _exports(c: _Check) -> dict[str, ExportOption]:
+    exports = {}
+    for r, rec in c.tables["exports"]:
+        if c.known_material("exports", r, "material", rec["material"]):
+            exports[rec["material"]] = ExportOption(**_defaults(S.EXPORTS, rec, c.start))
+    return exports
+
+
+def _local_content(c: _Check) -> dict[int, float]:
+    """Minimum local value share by year (zero targets dropped)."""
+    targets = {}
+    for r, rec in c.tables["local_content"]:
+        if not c.outside("local_content", r, rec["year"]) and rec["min_local_value_share"] > 0:
+            targets[rec["year"]] = rec["min_local_value_share"]
+    return targets
+
+
+def _advisories(c: _Check, intensity, facilities, imports, recipes, cell_imports) -> None:
+    """Warnings for things that are legal but probably not meant."""
+    needed = {m for (k, m), a in intensity.items() if a > 0}
+    for m in sorted(needed):
+        if not any(fac.product == m for fac in facilities.values()) and not any(mm == m for (mm, o) in imports):
+            c.warnings.append(f"material '{m}' is consumed but has no facility and no import route: "
+                              "demand for chemistries that use it cannot be met")
+    for (p, i), a in sorted(recipes.items()):
+        if a > 0 and not any(fac.product == i for fac in facilities.values()) and not any(mm == i for (mm, o) in imports):
+            c.warnings.append(f"recipe input '{i}' of '{p}' has no facility and no import route: local plants "
+                              f"making '{p}' cannot run "
+                              f"({', '.join(f for f, fac in facilities.items() if fac.product == p)})")
+    if not any(fac.makes_cells for fac in facilities.values()):
+        c.warnings.append("no facility makes cells: all cell demand will be unmet" if not cell_imports else
+                          "no facility makes cells: cell demand can only be met by the routes of sheet 'cell_imports'")
 
 
 def _version2(tables, keyrows, problems, sheet_name, usable, names_certain, known_material, chems, check_chems,
@@ -942,15 +695,7 @@ def load_case(path) -> CaseData:
 
     An output workbook of an earlier run is read as the case it solved (its input sheets).
     """
-    raw = read_workbook(path)
-    if raw.sheet("summary") is not None:  # only reports have one; importing the report module is slow
-        try:
-            from .report import inputs_from_report
-        except ImportError:  # pragma: no cover - the report module is optional for the data layer
-            pass
-        else:
-            raw = inputs_from_report(raw)
-    return build_case(raw)
+    return build_case(inputs_from_report(read_workbook(path)))
 
 
 # --------------------------------------------------------------------------- helpers

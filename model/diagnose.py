@@ -44,8 +44,6 @@ from __future__ import annotations
 
 import math
 import re
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
@@ -207,28 +205,16 @@ def plain_model(data, name: str):
     Implied bounds would turn capacity rows into column bounds in an IIS and move duals onto
     bounds, so the explanations and the marginal costs use the plain statement.
     """
-    import inspect
-
     from .formulation import build_model
 
-    if "strengthen" in inspect.signature(build_model).parameters:
-        return build_model(data, name=name, strengthen=False)
-    return build_model(data, name=name)
+    return build_model(data, name=name, strengthen=False)
 
 
 def _solve(m, opts, time_limit: float):
-    """Solve m with HiGHS; return (ok, approximate, message). Loads the solution when there is one."""
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
+    """Solve m with HiGHS (the solver wing); return (ok, approximate, message). Loads the solution when there is one."""
+    from .solve import solve_exact
 
-    from .solve import SolverOptions, make_solver
-
-    sub = SolverOptions(mip_rel_gap=1e-9, time_limit_s=time_limit, threads=opts.threads, tee=False)
-    res = make_solver(sub).solve(m)
-    has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible) and res.incumbent_objective is not None
-    if not has:
-        return False, False, res.termination_condition.name
-    res.solution_loader.load_vars()
-    return True, res.termination_condition != TC.convergenceCriteriaSatisfied, ""
+    return solve_exact(m, time_limit_s=time_limit, threads=opts.threads)
 
 
 def _val(x) -> float:
@@ -432,42 +418,23 @@ _ROW_RE = re.compile(r"^(?:c_[elu]|r_[lu])_(.*)_$")
 
 
 def iis_explanation(data, opts) -> tuple[list[tuple], list[str]]:
-    """HiGHS's IIS of the LP relaxation, in planner words. Empty when it does not apply."""
-    try:
-        import highspy
-        import numpy as np
+    """HiGHS's IIS of the LP relaxation (:func:`model.solve.lp_iis`), in planner words. Empty when it does not apply."""
+    from .solve import lp_iis
 
-    except ImportError:  # pragma: no cover
-        return [], []
     m = plain_model(data, name="battery_plan_iis")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.mps"
-        _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": True})
-        smap = m.solutions.symbol_map[smap_id].bySymbol
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.readModel(str(path))
-    h.setOptionValue("iis_strategy", 6)  # from the whole LP, reduced to an irreducible set
-    h.setOptionValue("time_limit", float(min(PHASE_TIME_LIMIT_S, opts.time_limit_s or PHASE_TIME_LIMIT_S)))
-    lp = h.getLp()
-    n = lp.num_col_
-    if n:
-        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
-                                np.array([highspy.HighsVarType.kContinuous] * n))
-    status, iis = h.getIis()
-    if status == highspy.HighsStatus.kError or not iis.valid_ or (len(iis.row_index_) == 0 and len(iis.col_index_) == 0):
+    found = lp_iis(m, time_limit_s=min(PHASE_TIME_LIMIT_S, opts.time_limit_s or PHASE_TIME_LIMIT_S))
+    if found is None:
         return [], ["HiGHS found no conflicting set in the LP relaxation: the case is infeasible only because "
                     "modules come in whole numbers (or openings are all-or-nothing)."]
+    iis_rows, iis_cols, smap = found
     rows = []
-    for i, bound in zip(iis.row_index_, iis.row_bound_):
-        name = lp.row_names_[i]
+    for name, bound in iis_rows:
         mt = _ROW_RE.match(name)
         obj = smap.get(mt.group(1) if mt else name)
-        rows.append(_iis_row(data, obj, name, "row", int(bound)))
-    for j, bound in zip(iis.col_index_, iis.col_bound_):
-        name = lp.col_names_[j]
+        rows.append(_iis_row(data, obj, name, "row", bound))
+    for name, bound in iis_cols:
         obj = smap.get(name)
-        r = _iis_row(data, obj, name, "col", int(bound))
+        r = _iis_row(data, obj, name, "col", bound)
         if r is not None:
             rows.append(r)
     rows = [r for r in rows if r is not None]

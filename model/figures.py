@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from .results import COST_CATEGORIES, Results
+from .output_schema import COST_CATEGORIES
+from .results import Results
 from .xlsx_util import atomic_write
 
 CELLS = "cells"

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .results import SolveInfo
+from .output_schema import SolveInfo
 from .solve import SolverOptions, solver_version
 
 INF = math.inf
@@ -507,14 +507,6 @@ def _reset_scheduler(h) -> None:
 def _interrupted(h) -> bool:
     import highspy
 
-    try:
-        from .interrupt import stop_requested
-    except ImportError:  # pragma: no cover - older tree
-        def stop_requested():
-            return False
+    from .interrupt import stop_requested
+
     return h.getModelStatus() == getattr(highspy.HighsModelStatus, "kInterrupt", None) or stop_requested()
-
-
-def solve_model_direct(m, options: SolverOptions, solver: HighsDirect | None = None) -> SolveInfo:
-    """Drop-in for :func:`model.solve.solve_model` through :class:`HighsDirect`."""
-    return (solver or HighsDirect(options)).solve(m, options)

@@ -249,7 +249,7 @@ def _column_default(sheet: str, column: str):
 
 def _rows(raw, sheet: str, columns: tuple[str, ...]):
     """``(excel_row, label column per key, get)`` for each row of a table sheet, or of the settings."""
-    from .data import _Bad, coerce
+    from .coercion import _Bad, coerce
 
     rs = raw.sheet(sheet) if raw is not None else None
     if rs is None or not rs.complete:
@@ -356,14 +356,14 @@ def _shown(log_value: float) -> str:
 
 def _check_local_content(raw) -> list[Problem]:
     """The local-content row's coefficients p_m * amount_per_gwh[k,m] (a product across two sheets)."""
-    from .data import _Bad, coerce
+    from .coercion import _Bad, coerce
 
     mats, inten = raw.sheet("materials"), raw.sheet("intensity")
     if mats is None or inten is None or not (mats.complete and inten.complete):
         return []
     price: dict[str, float] = {}
     mi, pi = mats.col_index("material"), mats.col_index("reference_price_usd_per_unit")
-    ci, ai, ki = inten.col_index("material"), inten.col_index("amount_per_gwh"), inten.col_index("chemistry")
+    ci, ai = inten.col_index("material"), inten.col_index("amount_per_gwh")
     if None in (mi, pi, ci, ai):
         return []
     for row in mats.rows:

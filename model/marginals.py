@@ -9,7 +9,7 @@ Method
 A fresh copy of the model (``build_model`` on ``results.case``, plain statement without the optional
 strengthening, whose implied bounds would take duals away from the rows) gets every
 integer decision (``build``, ``open``) fixed at its value in the solved model and made continuous,
-so what is left is an LP. HiGHS solves it through ``pyomo.contrib.solver`` and the row duals are
+so what is left is an LP. HiGHS solves it (:func:`model.solve.solve_lp_duals`) and the row duals are
 read with ``solution_loader.get_duals()``. These duals are the marginal cost of one more unit
 **given the build plan** (no new modules); they say nothing about the value of building more.
 
@@ -102,12 +102,12 @@ def plan_of(m) -> dict[tuple[str, str, int], float]:
 def solve_fixed_plan(data, plan: dict, opts=None) -> FixedPlanLP:
     """Build the model of ``data``, fix build/open at ``plan`` (missing = 0), solve the LP, read the duals."""
     import pyomo.environ as pyo
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
 
-    from .diagnose import plain_model
-    from .solve import SolverOptions, make_solver
+    from .formulation import build_model
+    from .solve import SolverOptions, solve_lp_duals
 
-    m = plain_model(data, name="battery_plan_fixed_plan")
+    # the plain statement (no implied bounds): duals stay on the rows, not on column bounds
+    m = build_model(data, name="battery_plan_fixed_plan", strengthen=False)
     for name in ("build", "open"):
         var = getattr(m, name, None)
         if var is None:
@@ -118,22 +118,12 @@ def solve_fixed_plan(data, plan: dict, opts=None) -> FixedPlanLP:
             v.setub(None)
             v.fix(plan.get((name, f, y), 0.0))
     base = opts if opts is not None else SolverOptions.from_settings(data.settings)
-    lp_opts = SolverOptions(mip_rel_gap=base.mip_rel_gap, time_limit_s=base.time_limit_s, threads=base.threads)
-    solver = make_solver(lp_opts)
-    try:
-        res = solver.solve(m)
-    except Exception as exc:  # noqa: BLE001 - reported, never raised
-        return FixedPlanLP(False, f"{type(exc).__name__}: {exc}")
-    if res.termination_condition != TC.convergenceCriteriaSatisfied or res.solution_status != SolutionStatus.optimal:
-        return FixedPlanLP(False, f"the LP with the build plan fixed ended with {res.termination_condition.name}")
-    res.solution_loader.load_vars()
     cons = [c for name in ("cell_demand", "material_balance", "local_content")
             for c in getattr(m, name, {}).values()]
-    try:
-        duals = res.solution_loader.get_duals(cons_to_load=cons) if cons else {}
-    except Exception as exc:  # noqa: BLE001
-        return FixedPlanLP(False, f"HiGHS gave no duals ({type(exc).__name__}: {exc})", model=m)
-    return FixedPlanLP(True, "", m, float(res.incumbent_objective), dict(duals))
+    message, objective, duals = solve_lp_duals(m, base, cons)
+    if message:
+        return FixedPlanLP(False, message, model=m if objective is not None else None)
+    return FixedPlanLP(True, "", m, objective, duals)
 
 
 def add_marginal_costs(results) -> None:

@@ -1,7 +1,13 @@
-"""One run, end to end: workbook -> overrides -> validated data -> model -> solve -> tables -> check.
+"""One run, put together in one place; nothing here writes a file.
 
-``solve_case`` is the function the CLI, the tests and the sweep call; it does no file writing.
-``run_case`` adds the report. Each phase is timed for the summary and the benchmarks.
+* :func:`prepare_case`: workbook -> scenario rows and ``--set`` overrides -> validated :class:`CaseData`;
+* :func:`solve_case`: build the model -> solve -> result tables -> independent check (:mod:`model.verify`);
+* :func:`run_case`: the whole run of ``battery-plan run``: read and prepare -> in the solver's child
+  process (:mod:`model.isolate`) ``solve_case`` and then the marginal costs (a plan) or the
+  explanation (no plan) -> the summary (:func:`summarise`). The CLI writes the report from its
+  Results; the sweep worker calls ``prepare_case`` and ``solve_case``.
+
+Each phase is timed (:class:`Timer`) for the summary and the benchmarks.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from .data import CaseData, build_case
 from .errors import InputError
 from .results import Results
 from .solve import SolverOptions, solve_model, solver_version, write_model
-from .report import inputs_from_report
+from .results_workbook import inputs_from_report
 from .workbook import RawWorkbook, read_workbook
 
 
@@ -67,7 +73,7 @@ def prepare_case(path_or_raw, overrides: Sequence[str] = (), scenario: str | Non
 
 def _refuse_reapplied_scenario(raw: RawWorkbook, scenario: str) -> None:
     from .errors import Problem
-    from .report import run_history
+    from .results_workbook import run_history
 
     applied = run_history(raw).scenarios
     if any(str(s).strip().lower() == str(scenario).strip().lower() for s in applied):
@@ -81,8 +87,13 @@ def _refuse_reapplied_scenario(raw: RawWorkbook, scenario: str) -> None:
 
 def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap: float | None = None,
                threads: int | None = None, write_model_path: str | None = None, tee: bool = False,
-               timer: Timer | None = None, check: bool = True, solver_options: dict | None = None) -> Results:
-    """Build, solve, extract and independently verify; never writes the report."""
+               timer: Timer | None = None, check: bool = True, solver_options: dict | None = None,
+               solver=None) -> Results:
+    """Build, solve, extract and independently verify; never writes the report.
+
+    ``solver``: an object with ``solve(model, SolverOptions) -> SolveInfo`` kept between cases (the
+    sweep worker's persistent HiGHS instance); by default :func:`model.solve.solve_model`.
+    """
     from .formulation import build_model
     from .results import extract
 
@@ -97,7 +108,7 @@ def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap
     if solver_options:  # further HiGHS options by name, e.g. {"mip_max_improving_sols": 1}
         opts = dataclasses.replace(opts, extra=tuple(solver_options.items()))
     with timer.phase("solve"):
-        info = solve_model(m, opts)
+        info = solver.solve(m, opts) if solver is not None else solve_model(m, opts)
     if info.has_solution:
         with timer.phase("extract"):
             results = extract(m, data, info)
@@ -111,6 +122,88 @@ def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap
     results.model = m  # kept for follow-up analyses (marginal costs, infeasibility explanation)
     results.timings = timer.phases
     results.solver_options = opts
+    return results
+
+
+class _Silent:
+    """The progress reporter of a run nobody watches."""
+
+    def step(self, what: str) -> None:
+        pass
+
+    def write(self, text: str) -> None:
+        pass
+
+
+def run_case(case, *, overrides: Sequence[str] = (), scenario: str | None = None, reapply_scenario: bool = False,
+             prepared: tuple[CaseData, list[dict]] | None = None, time_limit_s: float | None = None,
+             mip_rel_gap: float | None = None, threads: int | None = None, write_model_path: str | None = None,
+             tee: bool = False, progress=None) -> Results:
+    """One run of a case (a path or a RawWorkbook), without writing the report.
+
+    Read -> :func:`prepare_case` (unless ``prepared``, the ``(data, log)`` it returned) -> in a forked
+    child (:func:`model.isolate.run_isolated`: a crash of HiGHS becomes a reported failure)
+    :func:`solve_case`, then the marginal costs when there is a plan or the explanation when there
+    is none -> :func:`summarise`, carrying on the provenance of a results workbook given as input.
+    ``progress`` has ``step(text)`` and ``write(text)`` (the CLI's progress bar); raises
+    :class:`ModelError` when HiGHS fails, so a failed solve never replaces an earlier output.
+    """
+    from .errors import ModelError
+    from .isolate import run_isolated
+    from .results_workbook import run_history
+
+    progress = progress or _Silent()
+    case_path = Path(case.path) if isinstance(case, RawWorkbook) else Path(case)
+    timer = Timer()
+    progress.step("reading and validating")
+    with timer.phase("read"):
+        raw = case if isinstance(case, RawWorkbook) else read_workbook(case)
+    prior = run_history(raw)  # a results workbook as input: carry its provenance on
+    if prepared is not None:
+        data, log = prepared
+    else:
+        data, log = prepare_case(raw, overrides=overrides, scenario=scenario, timer=timer,
+                                 reapply_scenario=reapply_scenario)
+    n_int = sum(1 for f in data.facilities for _ in data.build_years(f))
+    progress.write(f"case {case_path.name}{' / scenario ' + scenario if scenario else ''}: {len(data.years)} years, "
+                   f"{len(data.facilities)} facilities, {len(data.imports)} import routes, {n_int} build decisions")
+    for w in data.warnings:
+        progress.write(f"warning: {w}")
+    progress.step("building and solving with HiGHS")
+    # Modules are imported here first, so that each child (one per scenario) does not import them again.
+    from . import diagnose, formulation, marginals, results as _results, verify  # noqa: F401
+    import pyomo.contrib.solver.solvers.highs  # noqa: F401
+    results = run_isolated(_solve_and_analyse, data, timer, dict(
+        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads, write_model_path=write_model_path,
+        tee=tee))
+    results.case = data
+    timer.phases = results.timings
+    if results.solve.status == "error":
+        raise ModelError(f"HiGHS failed: {results.solve.message or results.solve.termination}")
+    # the input is recorded by its absolute path and SHA-256 (default outputs are checked against them)
+    results.summary = summarise(results, input_file=str(case_path.resolve()), overrides_log=log,
+                                scenario=scenario, history=prior.runs, scenarios_applied=prior.scenarios)
+    return results
+
+
+def _solve_and_analyse(data: CaseData, timer: Timer, solve_args: dict) -> Results:
+    """Everything of a run that calls HiGHS: solve, verify, marginal costs or the explanation.
+
+    Runs in the solver's child process; returns the Results without the Pyomo model and the case
+    (the parent has the case; neither travels through a pipe)."""
+    from .diagnose import explain
+    from .marginals import add_marginal_costs
+
+    results = solve_case(data, timer=timer, **solve_args)
+    if results.solve.status != "error":
+        with timer.phase("explain"):
+            if results.solve.has_solution:
+                add_marginal_costs(results)
+            else:
+                explain(results)
+    results.timings = timer.phases
+    results.model = None
+    results.case = None
     return results
 
 

@@ -33,70 +33,19 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import styles, xlsx_util
-from .results import TABLE_COLUMNS, Results
-from .workbook import RawSheet, RawWorkbook, normalise
+from .charts import DATA_COL as _DATA_COL, write_charts  # noqa: F401 - _DATA_COL as before
+from .output_schema import (  # noqa: F401 - importable from here as before
+    CHARTS_SHEET, COLUMN_NOTES, INPUT_COPY_PREFIX, RENAMED_KEY, ROW_UNIT_TABLES, SUMMARY_SHEET, TABLE_COLUMNS)
+from .results import Results
+from .results_workbook import RunHistory, inputs_from_report, is_report, run_history  # noqa: F401 - as before
+from .workbook import RawSheet, normalise
 
-SUMMARY_SHEET = "summary"
-CHARTS_SHEET = "charts"
-#: Prefix of an input sheet whose own name is taken by a result sheet.
-INPUT_COPY_PREFIX = "input_"
 MAX_SHEET_NAME = 31
-MAX_COL_WIDTH = styles.MAX_COL_WIDTH
-MIN_COL_WIDTH = styles.MIN_COL_WIDTH
-
 FMT_USD = styles.FMT_USD
-FMT_USD_RATE = styles.FMT_RATE
-FMT_SHARE = styles.FMT_SHARE
-FMT_QTY = styles.FMT_QTY
-FMT_COUNT = styles.FMT_COUNT
-FMT_YEAR = styles.FMT_YEAR
 
-#: Unit notes shown as comments on the header cells of result tables (the header text stays the column name).
-COLUMN_NOTES = {
-    "year": "calendar year",
-    "modules_built": "modules that come online in this year",
-    "modules_in_service": "modules in service in this year (built, not yet retired)",
-    "committed_modules": "modules committed in the committed_builds input sheet for this year",
-    "capex_usd_per_module": "USD per module: capex of a module coming online in this year (vintage capex)",
-    "capacity": "capacity available in this year, in the row's unit (GWh/yr for cells, the material's unit per "
-                "year otherwise)",
-    "quantity": "in the row's unit: GWh for cells, the material's unit otherwise",
-    "utilisation": "production / capacity",
-    "chemistry": "cell chemistry; blank for material plants",
-    "source_kind": "local (a facility's production), import, or export; local + import - export = consumption",
-    "source": "facility (local) or origin (import)",
-    "use_kind": "cells (cell making) or recipe (a local plant's input)",
-    "consumer": "the chemistry (cells) or the product material (recipe)",
-    "demand_gwh": "cell demand, GWh",
-    "met_gwh": "cell demand met, GWh",
-    "unmet_gwh": "cell demand not met, GWh (charged at the unmet-demand penalty)",
-    "local_gwh": "cell demand met by local cells, GWh",
-    "imported_gwh": "cell demand met by imported cells, GWh",
-    "undiscounted_usd": "USD (real) in this year",
-    "discounted_usd": "USD discounted to base_year; the column sums to net_present_cost_usd",
-    "capex_usd": "USD (real): each module's lump-sum capex spread over its lead time",
-    "local_value_share": "local value over the value of what the cells use (version 2: cell conversion value "
-                         "included)",
-    "target": "min_local_value_share of the input (blank = no target)",
-    "conversion_value_usd": "USD: value added by local cell making",
-    "material_value_usd": "USD: local value of materials",
-    "basis_value_usd": "USD: value the share is measured against",
-    "unit": "unit of this row's quantities",
-}
-
-#: Result tables whose quantities are in a unit that depends on the row: the column naming the
-#: material or product, and whether the unit is a rate (per year).
-ROW_UNIT_TABLES = {
-    "build_schedule": ("product", True),
-    "production": ("product", False),
-    "sourcing": ("material", False),
-    "material_use": ("material", False),
-}
-
-_Styles = styles.Styles  # kept for callers of the old private name
+_Styles = styles.Styles
 _plain = styles.plain
 _is_number = styles.is_number
-column_format = styles.column_format
 write_table = styles.write_table
 
 
@@ -201,7 +150,6 @@ def _sheet_title(name: str) -> str:
 
 
 #: Summary key listing input sheets echoed under another name: ``demand -> input_demand; ...``.
-RENAMED_KEY = "input_sheets_renamed"
 
 
 @dataclasses.dataclass
@@ -251,248 +199,6 @@ def _plan(results: Results) -> _Plan:
     return _Plan(tables, inputs, renamed, notes)
 
 
-# --------------------------------------------------------------------------- charts
-_DATA_COL = 14  # column N: chart data tables start here, right of the charts
-_BLOCK_ROWS = 16  # rows of 15 pt per chart block: two blocks fill a landscape A4 page
-_CHART_W, _CHART_H = 21.0, 7.8  # cm
-
-
-def _write_charts(ws, results: Results, st: _Styles) -> int:
-    """Native charts with their data tables to the right; returns the number of charts."""
-    from openpyxl.chart import BarChart, LineChart, Reference
-
-    from .figures import chart_data
-
-    cd = chart_data(results)
-    years = cd.years
-    cell = ws.cell(row=1, column=1)
-    xlsx_util.set_cell(cell, "Charts of the plan")
-    cell.font = st.title
-    status = results.summary.get("status") if results.summary else None
-    status = status or getattr(results.solve, "status", None)
-    if not years or not cd.has_data:
-        xlsx_util.set_cell(ws.cell(row=2, column=1), f"No plan to chart (status: {status or 'unknown'}).")
-        ws.cell(row=2, column=1).font = st.note
-        return 0
-    xlsx_util.set_cell(ws.cell(row=2, column=1),
-                       "The numbers behind each chart are in the table to its right (from column N).")
-    ws.cell(row=2, column=1).font = st.note
-    ny = len(years)
-    top = 4
-    count = 0
-    dc = _DATA_COL
-
-    def block(title: str, series: list[tuple[str, Sequence[Any]]], fmt: str, first_label: str):
-        """Write a data table (series as rows, years across) at the current block; return row numbers."""
-        t = ws.cell(row=top, column=dc)
-        xlsx_util.set_cell(t, title)
-        t.font = st.subtitle
-        hdr = top + 1
-        h = ws.cell(row=hdr, column=dc)
-        xlsx_util.set_cell(h, first_label)
-        h.font = st.bold
-        for j, y in enumerate(years, start=1):
-            c = ws.cell(row=hdr, column=dc + j)
-            c.value = int(y)
-            c.font = st.bold
-        rows = []
-        for i, (name, vals) in enumerate(series, start=1):
-            r = hdr + i
-            xlsx_util.set_cell(ws.cell(row=r, column=dc), str(name))
-            for j, v in enumerate(vals, start=1):
-                v = _plain(v)
-                if v is None:
-                    continue
-                c = ws.cell(row=r, column=dc + j)
-                xlsx_util.set_cell(c, v)
-                if _is_number(v):
-                    c.number_format = fmt
-            rows.append(r)
-        return hdr, rows
-
-    def style(chart, title: str, y_title: str, y_fmt: str | None = None):
-        chart.title = title
-        _title_size(chart, 1100)
-        chart.y_axis.title = y_title
-        chart.x_axis.title = "year"
-        chart.width, chart.height = _CHART_W, _CHART_H
-        chart.legend.position = "b"
-        # openpyxl 3.1 marks axes as deleted unless told otherwise: Excel would hide them
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        if y_fmt:
-            chart.y_axis.number_format = y_fmt  # NumFmt(sourceLinked=False)
-
-    def ref_rows(r1: int, r2: int):
-        return Reference(ws, min_col=dc, max_col=dc + ny, min_row=r1, max_row=r2)
-
-    def cats(hdr: int):
-        return Reference(ws, min_col=dc + 1, max_col=dc + ny, min_row=hdr, max_row=hdr)
-
-    def line_style(chart, colors: Sequence[str | None] = (), width: int = 22225, dash: str | None = None):
-        for i, ser in enumerate(chart.series):
-            ser.smooth = False  # Excel smooths lines unless told not to
-            ln = ser.graphicalProperties.line
-            ln.width = width
-            if i < len(colors) and colors[i]:
-                ln.solidFill = colors[i]
-            if dash:
-                ln.dashStyle = dash
-
-    def fill(chart, colors: Sequence[str]):
-        for ser, col in zip(chart.series, colors):
-            ser.graphicalProperties.solidFill = col
-            ser.graphicalProperties.line.solidFill = col
-
-    def stacked_bar():
-        b = BarChart()
-        b.type = "col"
-        b.grouping = "stacked"
-        b.overlap = 100
-        b.gapWidth = 60
-        return b
-
-    chart_rows: list[int] = []
-
-    def place(chart):
-        nonlocal count
-        ws.add_chart(chart, f"A{top}")
-        chart_rows.append(top)
-        count += 1
-
-    def next_block(n_rows: int):
-        nonlocal top
-        top += max(_BLOCK_ROWS, n_rows + 4)
-
-    # (a) cells: capacity by plant (stacked) and demand (line)
-    series = [(f, cd.cell_capacity.loc[f].tolist()) for f in cd.cell_capacity.index]
-    if len(cd.cell_imported) and cd.cell_imported.max() > 1e-9:
-        series.append(("imported cells", cd.cell_imported.tolist()))
-    n_cap = len(series)
-    series.append(("cell demand (GWh)", cd.cell_demand.tolist()))
-    unmet = (cd.cell_demand - cd.cell_met).abs().max() > 1e-6
-    if unmet:
-        series.append(("demand met (GWh)", cd.cell_met.tolist()))
-    hdr, rows = block("Cell capacity by plant and imported cells (GWh/yr), cell demand (GWh)", series, "#,##0.0",
-                      "series (GWh)")
-    line = LineChart()
-    line.add_data(ref_rows(rows[n_cap], rows[-1]), from_rows=True, titles_from_data=True)
-    line.set_categories(cats(hdr))
-    line_style(line, ("000000", "C62828"), width=28575)
-    if n_cap:
-        bar = stacked_bar()
-        bar.add_data(ref_rows(rows[0], rows[n_cap - 1]), from_rows=True, titles_from_data=True)
-        bar.set_categories(cats(hdr))
-        bar += line
-    else:  # no cell capacity at all: the demand lines alone
-        bar = line
-    style(bar, "Cell capacity by plant and imported cells (bars) vs cell demand (line), GWh per year",
-          "GWh per year", "#,##0")
-    place(bar)
-    next_block(len(series))
-
-    # (a') materials: local capacity as a share of consumption
-    share = cd.material_capacity_share
-    if len(share):
-        series = [(m, share.loc[m].tolist()) for m in share.index]
-        hdr, rows = block("Material plant capacity / material consumption", series, "0%", "material")
-        ch = LineChart()
-        ch.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
-        ch.set_categories(cats(hdr))
-        line_style(ch)
-        style(ch, "Local material plant capacity as % of what the value chain uses", "capacity / use", "0%")
-        place(ch)
-        next_block(len(series))
-
-    # (b) sourcing mix per material
-    for m in cd.materials:
-        t = cd.sourcing[m]
-        unit = cd.unit(m)
-        scale = 1.0
-        if unit == "t":  # tonnes read as kt on a chart axis
-            t, unit, scale = t / 1000.0, "kt", 1000.0
-        series = [("local production", t.loc["local"].tolist()), ("import", t.loc["import"].tolist())]
-        has_export = bool((t.loc["export"] > 1e-9).any())
-        if has_export:
-            series.append(("export (negative)", (-t.loc["export"]).tolist()))
-        n_bar = len(series)
-        has_cap = m in cd.material_capacity.index and bool((cd.material_capacity.loc[m] > 1e-9).any())
-        if has_cap:
-            series.append(("local capacity", (cd.material_capacity.loc[m] / scale).tolist()))
-        hdr, rows = block(f"Sourcing of {m} ({unit}/yr)", series, "#,##0.0" if unit in ("kt", "GWh") else "#,##0",
-                          f"source ({unit}/yr)")
-        bar = stacked_bar()
-        bar.add_data(ref_rows(rows[0], rows[n_bar - 1]), from_rows=True, titles_from_data=True)
-        bar.set_categories(cats(hdr))
-        fill(bar, ("2E7D32", "EF6C00", "1565C0"))
-        style(bar, f"Sourcing of {m}: local production vs imports ({unit} per year)", f"{unit} per year", "#,##0")
-        if has_cap:
-            line = LineChart()
-            line.add_data(ref_rows(rows[-1], rows[-1]), from_rows=True, titles_from_data=True)
-            line.set_categories(cats(hdr))
-            line_style(line, ("000000",), dash="dash")
-            bar += line
-        place(bar)
-        next_block(len(series))
-
-    # (c) discounted cost by category
-    if len(cd.costs):
-        series = [(c, (cd.costs.loc[c] / 1e9).tolist()) for c in cd.costs.index]
-        hdr, rows = block("Discounted cost by category (bn USD)", series, "#,##0.00", "category (bn USD)")
-        bar = stacked_bar()
-        bar.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
-        bar.set_categories(cats(hdr))
-        total = float(cd.costs.values.sum()) / 1e9
-        style(bar, f"Net present cost by category and year, bn USD (total {total:,.1f} bn USD)", "bn USD, discounted",
-              "#,##0.0")
-        place(bar)
-        next_block(len(series))
-
-    # local content vs target
-    lc = cd.local_content
-    if len(lc) and lc.loc["local_value_share"].notna().any():
-        series = [("local value share", lc.loc["local_value_share"].tolist())]
-        if "target" in lc.index and lc.loc["target"].notna().any():
-            series.append(("target", lc.loc["target"].tolist()))
-        hdr, rows = block("Local value share and target", series, "0.0%", "series")
-        ch = LineChart()
-        ch.add_data(ref_rows(rows[0], rows[-1]), from_rows=True, titles_from_data=True)
-        ch.set_categories(cats(hdr))
-        line_style(ch, ("2E7D32", "C62828"), width=28575)
-        style(ch, "Local value share vs the target, % of value", "local value share", "0%")
-        place(ch)
-        next_block(len(series))
-
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.pagebreak import Break
-
-    ws.column_dimensions[get_column_letter(dc)].width = 26
-    for j in range(1, ny + 1):
-        ws.column_dimensions[get_column_letter(dc + j)].width = 10
-    # print the charts whole, two to a landscape page; the data tables are on screen, right of the charts
-    styles.print_setup(ws, header_rows=None)
-    ws.sheet_format.defaultRowHeight = 15
-    ws.sheet_format.customHeight = True  # rows as tall in every program, so two chart blocks fit a page
-    ws.page_margins.top = ws.page_margins.bottom = 0.4
-    ws.print_area = f"A1:{get_column_letter(dc - 1)}{top}"
-    for r in chart_rows[2::2]:
-        ws.row_breaks.append(Break(id=r - 1))
-    return count
-
-
-def _title_size(chart, size: int) -> None:
-    """Chart title in ``size``/100 pt bold (the default is large enough to take two lines)."""
-    try:
-        from openpyxl.drawing.text import CharacterProperties, ParagraphProperties
-
-        for p in chart.title.tx.rich.p:
-            p.pPr = ParagraphProperties(defRPr=CharacterProperties(sz=size, b=True))
-            for run in p.r or ():
-                run.rPr = CharacterProperties(sz=size, b=True)
-    except AttributeError:  # pragma: no cover - a title openpyxl did not build as rich text
-        pass
-
-
 # --------------------------------------------------------------------------- the workbook
 def build_workbook(results: Results):
     """The output workbook, in memory (an ``openpyxl.Workbook``)."""
@@ -506,7 +212,7 @@ def build_workbook(results: Results):
     units = _material_units(results)
     _write_summary(ws, summary_rows(results, plan.notes, plan.renamed), st, units)
 
-    _write_charts(wb.create_sheet(CHARTS_SHEET), results, st)
+    write_charts(wb.create_sheet(CHARTS_SHEET), results, st)
 
     for key, title in plan.tables:
         ws = wb.create_sheet(title)
@@ -611,104 +317,3 @@ def write_report(results: Results, path, *, figures_dir=None) -> Path:
 
         write_figures(results, figures_dir, stem=path.stem)
     return out
-
-
-# --------------------------------------------------------------------------- reading a report back
-def _summary_value(raw: RawWorkbook, key: str) -> Any:
-    s = raw.sheet(SUMMARY_SHEET)
-    if s is None:
-        return None
-    for _, rec in s.records():
-        if normalise(rec.get("key")) == key:
-            return rec.get("value")
-    return None
-
-
-@dataclasses.dataclass
-class RunHistory:
-    """What produced a results workbook: the scenarios its inputs carry and the runs before it."""
-
-    scenarios: list[str]  # every scenario applied to these inputs, oldest first
-    runs: list[str]  # one line per earlier run (oldest first), the workbook's own run last
-
-
-def run_history(raw: RawWorkbook) -> RunHistory:
-    """The provenance recorded in a results workbook's summary (empty for an input workbook).
-
-    Reads ``scenarios_applied`` (or, for workbooks written before it existed, ``scenario``),
-    ``history_<i>`` and the run's own ``input_file``, ``input_sha256``, ``scenario`` and
-    ``override_<i>`` lines, so that a re-run can carry them on.
-    """
-    if not is_report(raw):
-        return RunHistory([], [])
-    s = raw.sheet(SUMMARY_SHEET)
-    kv: dict[str, Any] = {}
-    for _, rec in s.records():
-        k = rec.get("key")
-        if k is not None and str(k).strip():
-            kv.setdefault(str(k).strip(), rec.get("value"))
-    applied_text = kv.get("scenarios_applied")
-    if isinstance(applied_text, str):
-        scenarios = [x.strip() for x in applied_text.split(";") if x.strip() and x.strip() != "none"]
-    else:
-        scenarios = [str(kv["scenario"]).strip()] if kv.get("scenario") not in (None, "") else []
-    hist = [(int(k.split("_")[1]), str(v)) for k, v in kv.items()
-            if k.startswith("history_") and k.split("_")[1].isdigit() and v is not None]
-    runs = [v for _, v in sorted(hist)]
-    ovs = [(int(k.split("_")[1]), str(v)) for k, v in kv.items()
-           if k.startswith("override_") and k.split("_")[1].isdigit() and v is not None]
-    sha = str(kv.get("input_sha256") or "")[:12]
-    scen = kv.get("scenario") or "none"
-    line = (f"{kv.get('run_at_utc') or 'earlier run'}: {Path(str(kv.get('input_file') or '?')).name}"
-            f"{' (sha256 ' + sha + '...)' if sha else ''}, scenario {scen}, overrides: "
-            + ("; ".join(v for _, v in sorted(ovs)) if ovs else "none"))
-    runs.append(line)
-    return RunHistory(scenarios, runs)
-
-
-#: Result tables beyond the core ones; never read back as inputs.
-EXTRA_RESULT_SHEETS = ("marginal_costs", "make_vs_buy", "infeasibility", "infeasibility_iis", "iis")
-
-
-def is_report(raw: RawWorkbook) -> bool:
-    """True when ``raw`` looks written by :func:`write_report` (a key/value summary and a core result sheet)."""
-    s = raw.sheet(SUMMARY_SHEET)
-    if s is None or tuple(normalise(h) for h in s.header[:2]) != ("key", "value"):
-        return False
-    return any(_is_result_sheet(raw.sheet(name), name) for name in TABLE_COLUMNS)
-
-
-def _is_result_sheet(sh: RawSheet | None, name: str) -> bool:
-    """A result table starts with its interface.md columns (extension columns may follow)."""
-    cols = TABLE_COLUMNS[name]
-    return sh is not None and tuple(normalise(h) for h in sh.header)[: len(cols)] == cols
-
-
-def inputs_from_report(raw: RawWorkbook) -> RawWorkbook:
-    """The input workbook inside a report: result sheets dropped, renamed input sheets given their names back.
-
-    The renamed sheets are listed in the summary row ``input_sheets_renamed``. A workbook that is
-    not a report is returned unchanged, so ``build_case(inputs_from_report(read_workbook(path)))``
-    reads a case and the output of a run alike.
-    """
-    if not is_report(raw):
-        return raw
-    pairs: dict[str, str] = {}  # normalised sheet title -> input name
-    text = _summary_value(raw, RENAMED_KEY)
-    if isinstance(text, str):
-        for part in text.split(";"):
-            if "->" in part:
-                name, title = (x.strip() for x in part.split("->", 1))
-                if name and title:
-                    pairs[normalise(title)] = name
-    drop = {normalise(SUMMARY_SHEET), normalise(CHARTS_SHEET)} | {normalise(n) for n in EXTRA_RESULT_SHEETS}
-    drop |= {normalise(name) for name in pairs.values()}  # the sheets that took the inputs' names
-    drop |= {k for k in TABLE_COLUMNS if _is_result_sheet(raw.sheets.get(k), k)}
-    out: dict[str, RawSheet] = {}
-    for k, sh in raw.sheets.items():
-        if k in pairs:
-            name = pairs[k]
-            out[normalise(name)] = dataclasses.replace(sh, name=name)
-        elif k not in drop:
-            out[k] = sh
-    return dataclasses.replace(raw, sheets=out)

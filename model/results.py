@@ -12,54 +12,8 @@ from typing import Any
 import pandas as pd
 
 from .data import CaseData
-
-#: Columns of each core result table (interface.md).
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "build_schedule": ("facility", "product", "year", "modules_built", "modules_in_service", "capacity"),
-    "production": ("facility", "product", "chemistry", "year", "quantity", "utilisation"),
-    "sourcing": ("material", "year", "source_kind", "source", "quantity"),
-    "demand": ("chemistry", "year", "demand_gwh", "met_gwh", "unmet_gwh"),
-    "costs": ("year", "category", "undiscounted_usd", "discounted_usd"),
-    "capex_cashflow": ("facility", "year", "capex_usd"),
-    "local_content": ("year", "local_value_share", "target"),
-    # version 2: what each material is used for (local + import - export = the sum of its rows)
-    "material_use": ("material", "year", "use_kind", "consumer", "quantity"),
-}
-
-#: Version-2 columns that follow the core columns of a table (interface.md allows extra columns).
-EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
-    "build_schedule": ("opened", "committed_modules", "capex_usd_per_module"),
-    "demand": ("local_gwh", "imported_gwh"),
-    "local_content": ("conversion_value_usd", "material_value_usd", "basis_value_usd"),
-}
-
-#: Material name under which imported cells of chemistry k appear in ``sourcing`` (GWh).
-CELLS_PREFIX = "cells_"
-
-#: Cost categories, in report order.
-COST_CATEGORIES = (
-    "capex_annualised", "fixed_om", "existing_fixed_om", "variable_production", "imports",
-    "cell_imports", "export_revenue", "unmet_penalty", "opening",
-)
-
-STATUSES = ("optimal", "time_limit_feasible", "time_limit_no_solution", "infeasible", "unbounded", "error")
-
-
-@dataclass
-class SolveInfo:
-    status: str  # one of STATUSES
-    objective: float | None = None  # incumbent objective (USD NPV)
-    bound: float | None = None  # best bound
-    mip_gap: float | None = None
-    solve_seconds: float = 0.0
-    solver: str = "highs"
-    solver_version: str = ""
-    termination: str = ""  # solver's own words
-    message: str = ""
-
-    @property
-    def has_solution(self) -> bool:
-        return self.status in ("optimal", "time_limit_feasible")
+from .output_schema import (  # noqa: F401 - the output schema, importable from here as before
+    CELLS_PREFIX, COST_CATEGORIES, EXTRA_COLUMNS, STATUSES, TABLE_COLUMNS, SolveInfo)
 
 
 @dataclass

@@ -41,15 +41,6 @@ class Column:
             return ("<= " if hi[-1] == "]" else "< ") + hi[:-1]
         return ""
 
-    def default_text(self) -> str:
-        if self.required:
-            return "required"
-        if self.default_from:
-            return self.default_from
-        if self.default is None:
-            return "blank = none"
-        return f"{self.default}"
-
 
 @dataclass(frozen=True)
 class Sheet:

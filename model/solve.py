@@ -1,7 +1,17 @@
-"""Solving with HiGHS through Pyomo's persistent interface, and reading how the solve ended.
+"""The solver wing: the one module that talks to HiGHS (through Pyomo's persistent interface).
 
-Never raises on a non-optimal outcome: the caller gets a :class:`SolveInfo` whose status is one
-of optimal, time_limit_feasible, time_limit_no_solution, infeasible, unbounded or error.
+* :class:`SolverOptions` and :func:`make_solver`: options, time limits, threads;
+* :func:`solve_model`: the main MIP solve and its status mapping (never raises on a non-optimal
+  outcome: :class:`SolveInfo` says optimal, time_limit_feasible, time_limit_no_solution,
+  infeasible, unbounded or error), with the infeasible-or-unbounded disambiguation;
+* :func:`solve_exact`: a follow-up solve to proven optimality (the elastic model of
+  :mod:`model.diagnose`);
+* :func:`solve_lp_duals`: an LP solved for its row duals (the fixed-plan LP of :mod:`model.marginals`);
+* :func:`lp_iis`: HiGHS's irreducible infeasible set of a model's LP relaxation (:mod:`model.diagnose`);
+* :func:`write_model`: MPS/LP for standalone HiGHS runs.
+
+``model.highs_direct`` (the sweep's persistent direct instance) and ``model.warmstart`` also use
+highspy; they build on :class:`SolverOptions` here.
 """
 from __future__ import annotations
 
@@ -14,7 +24,7 @@ from importlib import metadata
 import pyomo.environ as pyo
 
 from .interrupt import stop_requested
-from .results import SolveInfo
+from .output_schema import SolveInfo
 
 
 #: HiGHS options measured on the benchmark set (docs/performance.md, ``benchmarks/levers.py``) and
@@ -158,3 +168,80 @@ def write_model(m: pyo.ConcreteModel, path: str) -> str:
     """Write the model as MPS/LP (by extension) with readable names, for HiGHS standalone runs."""
     fname, _ = m.write(str(path), io_options={"symbolic_solver_labels": True})
     return fname
+
+
+# --------------------------------------------------------------------------- follow-up solves
+def solve_exact(m: pyo.ConcreteModel, *, time_limit_s: float, threads: int | None = None) -> tuple[bool, bool, str]:
+    """Solve ``m`` to a zero gap; ``(has_solution, approximate, termination)``; loads the solution when there is one.
+
+    ``approximate``: a solution was found but not proven optimal (time limit).
+    """
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
+
+    sub = SolverOptions(mip_rel_gap=1e-9, time_limit_s=time_limit_s, threads=threads, tee=False)
+    res = make_solver(sub).solve(m)
+    has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible) and res.incumbent_objective is not None
+    if not has:
+        return False, False, res.termination_condition.name
+    res.solution_loader.load_vars()
+    return True, res.termination_condition != TC.convergenceCriteriaSatisfied, ""
+
+
+def solve_lp_duals(m: pyo.ConcreteModel, opts: SolverOptions, constraints) -> tuple[str, float | None, dict]:
+    """Solve the LP ``m`` and read the duals of ``constraints`` (NPV USD per unit of right-hand side).
+
+    Returns ``(message, objective, duals)``; ``message`` is empty on success and says why otherwise
+    (never raises). Only the gap, time limit and threads of ``opts`` are used.
+    """
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition as TC
+
+    lp_opts = SolverOptions(mip_rel_gap=opts.mip_rel_gap, time_limit_s=opts.time_limit_s, threads=opts.threads)
+    solver = make_solver(lp_opts)
+    try:
+        res = solver.solve(m)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised
+        return f"{type(exc).__name__}: {exc}", None, {}
+    if res.termination_condition != TC.convergenceCriteriaSatisfied or res.solution_status != SolutionStatus.optimal:
+        return f"the LP with the build plan fixed ended with {res.termination_condition.name}", None, {}
+    res.solution_loader.load_vars()
+    cons = list(constraints)
+    try:
+        duals = res.solution_loader.get_duals(cons_to_load=cons) if cons else {}
+    except Exception as exc:  # noqa: BLE001
+        return f"HiGHS gave no duals ({type(exc).__name__}: {exc})", float(res.incumbent_objective), {}
+    return "", float(res.incumbent_objective), dict(duals)
+
+
+def lp_iis(m: pyo.ConcreteModel, *, time_limit_s: float):
+    """HiGHS's irreducible infeasible set of the LP relaxation of ``m``, or None when there is none.
+
+    ``m`` goes to HiGHS through an MPS file with readable names (the names are how the set is
+    mapped back). Returns ``(rows, cols, symbols)``: ``rows`` and ``cols`` are ``[(name, bound)]``
+    (HiGHS's names and bound codes) and ``symbols`` maps a name to its Pyomo component data.
+    """
+    import tempfile
+    from pathlib import Path
+
+    import highspy
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.mps"
+        _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": True})
+        smap = m.solutions.symbol_map[smap_id].bySymbol
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.readModel(str(path))
+    h.setOptionValue("iis_strategy", 6)  # from the whole LP, reduced to an irreducible set
+    h.setOptionValue("time_limit", float(time_limit_s))
+    lp = h.getLp()
+    n = lp.num_col_
+    if n:
+        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                                np.array([highspy.HighsVarType.kContinuous] * n))
+    status, iis = h.getIis()
+    if status == highspy.HighsStatus.kError or not iis.valid_ or (len(iis.row_index_) == 0 and len(iis.col_index_) == 0):
+        return None
+    rows = [(lp.row_names_[i], int(b)) for i, b in zip(iis.row_index_, iis.row_bound_)]
+    cols = [(lp.col_names_[j], int(b)) for j, b in zip(iis.col_index_, iis.col_bound_)]
+    return rows, cols, smap

@@ -1,7 +1,7 @@
 """The look of every workbook the tool writes: units, number formats, the table writer, print set-up.
 
-One place decides how a column is shown, from its *unit* (:data:`COLUMN_UNITS`, an output schema
-keyed by column name beside :data:`model.results.TABLE_COLUMNS`), so the results, comparison,
+One place decides how a column is shown, from its *unit* (:data:`model.output_schema.COLUMN_UNITS`,
+keyed by column name beside the result tables' columns), so the results, comparison,
 sweep and template workbooks format a number the same way:
 
 * money in USD with thousands separators (``4,712,000,000``); on cover sheets in billions with one
@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import xlsx_util
+from .output_schema import COLUMN_UNITS, ROW_UNIT  # noqa: F401 - importable from here as before
 
 # --------------------------------------------------------------------------- number formats
 FMT_USD = "#,##0"
@@ -44,8 +45,6 @@ FMT_INDEX = "0.000"
 FMT_SIGNED_USD = "+#,##0;-#,##0;0"
 FMT_SIGNED_QTY = "+#,##0.0;-#,##0.0;0"
 
-#: Marker unit: the unit is given per row, in the table's ``unit`` column.
-ROW_UNIT = "see unit column"
 
 #: Number format of each unit.
 UNIT_FORMATS: dict[str, str] = {
@@ -56,36 +55,6 @@ UNIT_FORMATS: dict[str, str] = {
     "kt": FMT_GWH, "seconds": FMT_SECONDS, "index": FMT_INDEX, ROW_UNIT: FMT_QTY, "fraction": "0.00%",
 }
 
-#: The unit of every column of every table the tool writes (result tables, version-2 columns
-#: included, and the sweep/comparison tables). A column not listed gets a unit from its name
-#: (:func:`unit_of`): ``*_usd`` USD, ``*_gwh`` GWh, ``*_share`` share, ``*_usd_per_<x>`` USD/<x>.
-COLUMN_UNITS: dict[str, str] = {
-    # build_schedule (v2: committed_modules, capex_usd_per_module)
-    "year": "year", "modules_built": "modules", "modules_in_service": "modules", "capacity": ROW_UNIT,
-    "opened": "flag", "committed_modules": "modules", "capex_usd_per_module": "USD/module",
-    # production, sourcing, material_use (v2)
-    "quantity": ROW_UNIT, "utilisation": "share",
-    # demand (v2: local_gwh, imported_gwh)
-    "demand_gwh": "GWh", "met_gwh": "GWh", "unmet_gwh": "GWh", "local_gwh": "GWh", "imported_gwh": "GWh",
-    # costs, capex_cashflow
-    "undiscounted_usd": "USD", "discounted_usd": "USD", "capex_usd": "USD",
-    # local_content (v2: conversion_value_usd, material_value_usd, basis_value_usd)
-    "local_value_share": "share", "target": "share", "conversion_value_usd": "USD", "material_value_usd": "USD",
-    "basis_value_usd": "USD",
-    # marginal_costs, make_vs_buy (their unit column names the unit of "per unit")
-    "marginal_usd_per_unit": ROW_UNIT, "discounted_usd_per_unit": ROW_UNIT, "consumption": ROW_UNIT,
-    "local_quantity": ROW_UNIT, "import_quantity": ROW_UNIT, "export_quantity": ROW_UNIT,
-    "cheapest_import_usd_per_unit": ROW_UNIT, "local_full_cost_usd_per_unit": ROW_UNIT,
-    "local_variable_cost_usd_per_unit": ROW_UNIT, "marginal_cost_usd_per_unit": ROW_UNIT,
-    "break_even_import_usd_per_unit": ROW_UNIT, "break_even_capex_usd_per_module": "USD/module",
-    "max_modules": "modules",
-    # comparisons and sweeps
-    "pct_difference": "change", "difference_pct": "change", "change_pct": "change",
-    "cost_change_vs_base_pct": "change", "penalty_share_of_cost": "share", "penalty_share_of_swing": "share",
-    "mip_gap": "fraction", "case": "count", "steps": "count", "defined_on_row": "count",
-    "S1": "index", "S1_conf": "index", "ST": "index", "ST_conf": "index",
-    "highs_seconds": "seconds", "case_seconds": "seconds", "highs_cpu_seconds": "seconds", "cpu_seconds": "seconds",
-}
 
 
 def unit_of(column: str) -> str | None:

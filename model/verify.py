@@ -32,6 +32,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .errors import InputError, ModelError, Problem
+from .output_schema import CELLS_PREFIX, COST_CATEGORIES, PLAN_STATUSES, TABLE_COLUMNS
 
 FEAS_TOL = 1e-6  # relative (with an absolute floor of the same size) for constraint checks
 INT_TOL = 1e-6
@@ -39,10 +40,9 @@ OBJ_TOL = 1e-6  # relative agreement of recomputed and solver objective
 
 CELLS = "cells"
 #: Cost categories of formulation.md (Version 2), in report order.
-CATEGORIES = ("capex_annualised", "fixed_om", "existing_fixed_om", "variable_production", "imports",
-              "cell_imports", "export_revenue", "unmet_penalty", "opening")
+CATEGORIES = COST_CATEGORIES
 #: Prefix of the sourcing rows of imported cells (``cells_LFP``), interface.md.
-CELL_IMPORT_PREFIX = "cells_"
+CELL_IMPORT_PREFIX = CELLS_PREFIX
 
 #: Columns the checks read, per result table (more columns may follow; they are not required).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -55,7 +55,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "local_content": ("year", "local_value_share", "target"),
 }
 #: Version 2 table; optional so that results of earlier versions can still be rechecked.
-MATERIAL_USE_COLUMNS = ("material", "year", "use_kind", "consumer", "quantity")
+MATERIAL_USE_COLUMNS = TABLE_COLUMNS["material_use"]
 #: Columns that must hold a finite number in every row (a blank is a NaN, and a violation).
 FINITE_COLUMNS: dict[str, tuple[str, ...]] = {
     "build_schedule": ("year", "modules_built", "modules_in_service", "capacity"),
@@ -217,9 +217,6 @@ class _Figures:
         if self.r == 0:
             return 1.0 / n
         return self.r * (1.0 + self.r) ** n / ((1.0 + self.r) ** n - 1.0)
-
-    def escalated(self, price: float, escalation: float, y: int) -> float:
-        return price * (1.0 + escalation) ** (y - self.base)
 
     def landed(self, m: str, o: str, y: int) -> float:
         rt = self.imports[(m, o)]
@@ -756,7 +753,7 @@ def verify_workbooks(case_path, results_path=None) -> Verdict:
     from pathlib import Path
 
     from .data import build_case
-    from .report import inputs_from_report, is_report
+    from .results_workbook import inputs_from_report, is_report
     from .workbook import read_workbook
 
     if results_path is None:
@@ -767,7 +764,7 @@ def verify_workbooks(case_path, results_path=None) -> Verdict:
                                  "with key/value and no result sheets)", scope="file"))
     tables, summary = read_result_tables(res_raw)
     status = _text(summary.get("status"))
-    if status and status not in ("optimal", "time_limit_feasible"):
+    if status and status not in PLAN_STATUSES:
         raise InputError(Problem("summary", None, "status", f"the results hold no plan to check (status {status})"))
     notes: list[str] = []
     if case_path is None:

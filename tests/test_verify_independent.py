@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from cases import raw_workbook, tiny_tables, write_case
-from model import data as data_mod
+from model import records as data_mod  # the record dataclasses of the data layer
 from model import verify as verify_mod
 from model.cli import main
 from model.data import CaseData, build_case
@@ -168,7 +168,7 @@ def test_every_derived_method_of_the_data_layer_is_planted():
 
 
 def _derived_names() -> tuple[set[str], set[str]]:
-    """(methods, properties) of CaseData and of the record dataclasses of model.data."""
+    """(methods, properties) of CaseData and of the record dataclasses of model.records."""
     methods, props = set(), set()
     for _, cls in inspect.getmembers(data_mod, inspect.isclass):
         if cls.__module__ != data_mod.__name__ or not dataclasses.is_dataclass(cls):
