@@ -132,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("error: out of memory; no output was written", file=sys.stderr)
         return EXIT_NO_PLAN
+    except BrokenPipeError:
+        # the reader of our output went away (``battery-plan verify ... | head``): files were already
+        # published or not started; say nothing more (stdout is gone) and leave like other CLI tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_NO_PLAN
     except Exception as exc:  # last resort: a clear line, the traceback only on request
         if os.environ.get("BATTERY_PLAN_DEBUG"):
             raise
