@@ -135,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader of our output went away (``battery-plan verify ... | head``): files were already
         # published or not started; say nothing more (stdout is gone) and leave like other CLI tools do
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:  # so that the interpreter's own flush at exit does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a file (embedded use, tests)
+            pass
         return EXIT_NO_PLAN
     except Exception as exc:  # last resort: a clear line, the traceback only on request
         if os.environ.get("BATTERY_PLAN_DEBUG"):
