@@ -44,6 +44,10 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     # the heuristic's own time is added to every time of "rf_start"
     # existing switches of model.formulation.strengthen that are off by default, measured here
     "int_stocks": ("int_stocks", {}),
+    # issue 13 second pass: new valid inequalities (supply covers) on top of the default
+    "supply": ("supply", {}),
+    "content": ("content", {}),
+    "covers": ("covers", {}),
     "direct": ("direct", {}),
     "rf_start": ("direct", {"_start": "relax_and_fix"}),
 }
@@ -56,8 +60,27 @@ def _int_stocks():
     return Strengthening(integer_stocks=True)
 
 
+def _supply():
+    from model.formulation import Strengthening
+
+    return Strengthening(supply_covers=True)
+
+
 #: formulations written as MPS per case: name -> the ``strengthen`` argument of ``build_model``
-FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks}
+def _content():
+    from model.formulation import Strengthening
+
+    return Strengthening(content_covers=True)
+
+
+def _covers():
+    from model.formulation import Strengthening
+
+    return Strengthening(supply_covers=True, content_covers=True)
+
+
+FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks, "supply": _supply,
+         "content": _content, "covers": _covers}
 
 
 def attach_tracker(h) -> dict[str, float]:
