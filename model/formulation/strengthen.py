@@ -47,7 +47,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .capacity import linear as _lin
 
