@@ -49,6 +49,7 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "pass1": ("pass1", {}),
     "content": ("content", {}),
     "covers": ("covers", {}),
+    "recipe": ("recipe", {}),
     "direct": ("direct", {}),
     "rf_start": ("direct", {"_start": "relax_and_fix"}),
 }
@@ -80,8 +81,15 @@ def _covers():
     return Strengthening(supply_covers=True, content_covers=True)
 
 
+def _recipe():
+    from model.formulation import Strengthening
+
+    return Strengthening(recipe_covers=True)
+
+
 FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks, "pass1": _pass1,
-         "content": _content, "covers": _covers}
+         "content": _content, "covers": _covers,
+         "recipe": _recipe}
 
 
 def attach_tracker(h) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""The issue-13 cover cuts (``supply_covers``, ``content_covers``) keep the optimum and lift the LP bound.
+"""The issue-13 cover cuts (``supply_covers``, ``recipe_covers``, ``content_covers``) keep the optimum and lift the LP bound.
 
 Each randomised case (version 1 from :func:`test_strengthening.random_tables`, version 2 with
 recipes, cell imports, committed builds and vintage capex from
@@ -19,9 +19,9 @@ from model.solve import SolverOptions, solve_model
 from test_strengthening import _assert_same, _load, _solve, random_tables
 from test_strengthening_v2 import random_v2_tables
 
-COVERS = Strengthening(supply_covers=True, content_covers=True)
+COVERS = Strengthening(supply_covers=True, recipe_covers=True, content_covers=True)
 COVERS_ALONE = Strengthening(**{**{f: False for f in Strengthening.__dataclass_fields__},
-                                "supply_covers": True, "content_covers": True})
+                                "supply_covers": True, "recipe_covers": True, "content_covers": True})
 
 
 def _lp_bound(data, strengthen) -> float | None:
@@ -97,3 +97,21 @@ def test_content_cover_rows_only_with_a_target():
     m = build_model(data, strengthen=COVERS)
     assert len(m.s_content_cover) > 0
     _assert_same(_solve(data, False), _solve(data, COVERS), "local content")
+
+
+def test_recipe_floor_adds_the_products_floor():
+    """The recipe input's floor is its cells' use plus r times each product's floor (recipe_floors)."""
+    from model.formulation.strengthen import demand_floor, recipe_floors
+
+    data = build_case(raw_workbook(random_v2_tables(500)))
+    m = build_model(data, strengthen=COVERS)
+    floors = recipe_floors(m, data)
+    base = demand_floor(data)
+    y = data.years[-1]
+    # pcam feeds cam (a cell material), lithium feeds pcam: both floors come from cam's cell use
+    r_cam = data.recipes["cam", "pcam"]
+    r_pcam = data.recipes["pcam", "lithium"]
+    assert floors["pcam", y][0] == pytest.approx(r_cam * base["cam", y][0])
+    assert floors["lithium", y][0] == pytest.approx(r_pcam * floors["pcam", y][0])
+    assert floors["pcam", y][0] > 0
+    assert len(m.s_recipe_cover) > 0  # rows for pcam (made by candidates) and its whole-module rounding

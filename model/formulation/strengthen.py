@@ -7,7 +7,7 @@ is one of three kinds:
 
 * **reformulation** (``stock_variables``): a change of variables; the same model.
 * **valid** (``bounds``, ``cumulative_link``, ``cover_cuts``, ``open_output``, ``supply_covers``,
-  ``content_covers``, ``integer_*``):
+  ``recipe_covers``, ``content_covers``, ``integer_*``):
   satisfied by every integer-feasible point of the core model, so the feasible set is unchanged;
   only the LP relaxation gets tighter.
 * **optimum-preserving** (``open_at_first_build``, ``symmetry``, ``dominance``): cuts off feasible
@@ -95,6 +95,8 @@ class Strengthening:
     #: mixed-integer rounding of "local supply covers the demand": whole modules or the remainder imported
     #: (measured, issue 13 second pass: root gap and time to 1e-4 down on the large cases)
     supply_covers: bool = True
+    #: the supply covers also for recipe inputs, with the floor their products' own floors force
+    recipe_covers: bool = False
     #: mixed-integer rounding of the local-content row over the material modules in service
     #: (measured: no gain across the benchmark set; off)
     content_covers: bool = False
@@ -533,8 +535,47 @@ def demand_floor(data) -> dict[tuple[str, int], list[tuple[str, float]]]:
     return out
 
 
-def supply_covers(m, data) -> None:
+def recipe_floors(m, data) -> dict[tuple[str, int], tuple[float, list]]:
+    """For recipe inputs i: ``(B[i,y], X terms)`` with ``local[i,y] + X >= B[i,y]`` (valid).
+
+    Products before their inputs (:func:`_products_first`). For a material q whose intensity rows
+    are all >= 0: ``B_q = sum_k a[k,q] D[k,y] + sum_p r[p,q] B_p`` and ``X_q = sum_o imp[q,o,y] +
+    sum_k a[k,q] (sum_o cimp[k,o,y] + unmet[k,y]) + sum_p r[p,q] X_p``. By induction: the balance of
+    q gives ``local_q + imp_q >= sum_k a cells_k + sum_p r[p,q] local_p`` (exports >= 0), cells_k =
+    D_k - cimp_k - unmet_k, and ``local_p >= B_p - X_p`` for every product p of q's recipes (r >= 0).
+    A material with a negative intensity row gets no floor, and contributes nothing to its inputs'
+    floors (``local_p >= 0`` is all that is used then). Only inputs of some recipe are returned.
+    """
+    allow_unmet = data.settings.allow_unmet_demand
+    base = demand_floor(data)
+    rows_of = {mat: [(k, a) for (k, mm), a in data.intensity.items() if mm == mat and a != 0] for mat in data.materials}
+    floors: dict[tuple[str, int], tuple[float, list]] = {}
+    inputs = {i for (p, i), a in data.recipes.items() if a > 0}
+    for q in _products_first(data):
+        if any(a < 0 for _, a in rows_of[q]):
+            continue
+        for y in data.years:
+            B = base[q, y][0] if (q, y) in base else 0.0
+            X = [(1.0, m.imp[q, o, y]) for o in m.shared.routes.get((q, y), ())]
+            for k, a in rows_of[q]:
+                X += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                if allow_unmet:
+                    X.append((a, m.unmet[k, y]))
+            for p, r in m.shared.recipe_uses.get(q, ()):
+                if (p, y) in floors:
+                    Bp, Xp = floors[p, y]
+                    B += r * Bp
+                    X += [(r * c, v) for c, v in Xp]
+            floors[q, y] = (B, X)
+    return {k: v for k, v in floors.items() if k[0] in inputs}
+
+
+def supply_covers(m, data, recipes: bool = False) -> None:
     """Mixed-integer rounding of "local output plus the rest covers the demand" (valid).
+
+    With ``recipes`` (switch ``recipe_covers``) the same rounding for recipe inputs, with the floor
+    ``local[i,y] + X >= B[i,y]`` of :func:`recipe_floors` in place of the cells' use (rows
+    ``s_recipe_cover``); the argument below holds with x = X + the other facilities' output.
 
     For a product p and year y let B = B[p,y] (:func:`demand_floor`). The demand row and the
     material balance give (``cells[k,y] = D[k,y] - sum_o cimp[k,o,y] - unmet[k,y]``; recipe use and
@@ -563,7 +604,7 @@ def supply_covers(m, data) -> None:
     only raises the use side); committed builds are whole modules like any other; vintage capex and
     ``exp <= local`` do not enter. Valid with every feature, so the optimum is unchanged.
     """
-    floor_of = demand_floor(data)
+    floor_of = recipe_floors(m, data) if recipes else demand_floor(data)
     allow_unmet = data.settings.allow_unmet_demand
     rows = {}
     for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
@@ -603,14 +644,16 @@ def supply_covers(m, data) -> None:
                     if not z_terms:
                         continue
                     x_terms = [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
-                    if product != "cells":
+                    if recipes:
+                        x_terms += list(weights)  # the X terms of recipe_floors
+                    elif product != "cells":
                         x_terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
-                    for k, a in weights:
+                    for k, a in (() if recipes else weights):
                         x_terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
                         if allow_unmet:
                             x_terms.append((a, m.unmet[k, y]))
                     rows[product, label, y] = (g * (lo + 1), _lin(x_terms + [(g * c, v) for c, v in z_terms]), None)
-    _rows(m, "s_supply_cover", rows)
+    _rows(m, "s_recipe_cover" if recipes else "s_supply_cover", rows)
 
 
 # --------------------------------------------------------------------------- local-content covers
@@ -733,6 +776,8 @@ def add(m: pyo.ConcreteModel, data: "CaseData", s: Strengthening) -> None:
         open_output(m, data)
     if s.supply_covers:
         supply_covers(m, data)
+    if s.recipe_covers:
+        supply_covers(m, data, recipes=True)
     if s.content_covers:
         content_covers(m, data)
     if s.integer_in_service:
