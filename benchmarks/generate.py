@@ -42,6 +42,10 @@ class CaseSpec:
     #: lifetimes (years) drawn per candidate instead of the templates' 12-25; short lifetimes force
     #: plants to retire and be rebuilt inside the horizon (the hard cases of issue 13)
     lifetimes: tuple[int, ...] | None = None
+    #: Version 2 features (formulation.md "Version 2"): an LFP precursor made by candidates or
+    #: imported and lithium carbonate imported, both as recipe inputs of the cathodes; cell imports
+    #: per chemistry (an uncapped and a capped route); a committed first cell module; vintage capex
+    v2: bool = False
 
     @property
     def products(self) -> int:
@@ -62,6 +66,9 @@ EXTRA_SIZES: dict[str, CaseSpec] = {
     # retire-and-rebuild cases: lifetimes of 4-8 years, so every plant is rebuilt within the horizon
     "small_rebuild": CaseSpec("small_rebuild", sites=2, years=12, origins=3, chemistries=2, lifetimes=(4, 5, 6, 8)),
     "medium_rebuild": CaseSpec("medium_rebuild", sites=3, years=15, origins=3, chemistries=2, lifetimes=(4, 5, 6, 8)),
+    # Version 2 features on top of the small and medium sizes (issue 13 goal 4)
+    "small_v2": CaseSpec("small_v2", sites=3, years=10, origins=3, chemistries=2, v2=True),
+    "medium_v2": CaseSpec("medium_v2", sites=4, years=20, origins=4, chemistries=2, v2=True),
 }
 
 
@@ -108,7 +115,16 @@ _TEMPLATES: dict[str, dict[str, float]] = {
                       lifetime=15, earliest=3),
     "electrolyte": dict(module_size=30_000.0, capex=56e6, fom=1.96e6, var=4_500.0, max_modules=5, opening=20e6,
                         lifetime=20, earliest=3),
+    # Version 2 generated cases only: the LFP precursor (FePO4), an input of cathode_LFP
+    "precursor_LFP": dict(module_size=20_000.0, capex=90e6, fom=3.2e6, var=2_300.0, max_modules=3, opening=15e6,
+                          lifetime=20, earliest=2),
 }
+#: Version 2: recipe inputs (material, unit, reference price USD/unit) and recipe rows (product, input, amount)
+_V2_MATERIALS = [("precursor_LFP", "t", 3_000.0), ("lithium_carbonate", "t", 12_000.0)]
+_V2_RECIPES = [("cathode_LFP", "precursor_LFP", 0.97), ("cathode_LFP", "lithium_carbonate", 0.241),
+               ("cathode_NMC", "lithium_carbonate", 0.445)]
+#: Version 2: cell imports per chemistry: (price USD/kWh from China, from the EU)
+_V2_CELL_PRICES = {"LFP": (47.0, 73.0), "NMC": (60.0, 80.0), "LMFP": (52.0, 76.0), "NCA": (65.0, 85.0)}
 
 _SITES = ["Kenitra", "Tanger Med", "Jorf Lasfar", "Tanger Tech", "Casablanca", "Mohammedia", "Safi", "Nador",
           "Laayoune", "Dakhla", "Agadir", "Oujda"]
@@ -272,9 +288,39 @@ def generate_tables(spec: CaseSpec | str, seed: int = 0) -> dict[str, Any]:
     settings = {"start_year": years[0], "end_year": years[-1], "discount_rate": 0.08,
                 "allow_unmet_demand": True, "unmet_penalty_usd_per_kwh": 1000.0,
                 "mip_rel_gap": spec.mip_rel_gap, "time_limit_s": spec.time_limit_s}
-    return {"settings": settings, "demand": demand, "chemistry_mix": mix, "materials": materials,
-            "intensity": intensity, "facilities": facilities, "imports": imports, "exports": exports,
-            "local_content": local_content}
+    tables = {"settings": settings, "demand": demand, "chemistry_mix": mix, "materials": materials,
+              "intensity": intensity, "facilities": facilities, "imports": imports, "exports": exports,
+              "local_content": local_content}
+    if spec.v2:
+        _add_v2(tables, spec, rng, peak_use)
+    return tables
+
+
+def _add_v2(t: dict[str, Any], spec: CaseSpec, rng: random.Random, peak_use: dict[str, float]) -> None:
+    """Version 2 features (drawn after everything else, so a v1 case's tables are unchanged)."""
+    made = {m["material"] for m in t["materials"]}
+    recipes = [dict(product=p, input=i, amount_per_unit=a) for p, i, a in _V2_RECIPES if p in made]
+    new = [dict(material=m, unit=u, reference_price_usd_per_unit=p) for m, u, p in _V2_MATERIALS]
+    t["materials"] += new
+    t["recipes"] = recipes
+    use = {m: sum(r["amount_per_unit"] * peak_use[r["product"]] for r in recipes if r["input"] == m)
+           for m, _, _ in _V2_MATERIALS}
+    peak = dict(peak_use, **{m: max(v, 1000.0) for m, v in use.items()})
+    t["imports"] += _imports(replace(spec, origins=min(spec.origins, 2)), rng, new, peak)
+    t["facilities"] += _facilities(replace(spec, sites=max(1, spec.sites - 1)), rng, ["precursor_LFP"])
+    for f in t["facilities"]:  # cell modules get cheaper with the vintage, others keep their capex
+        f["capex_change_per_year"] = -0.02 if f["product"] == "cells" else 0.0
+    chems = sorted({r["chemistry"] for r in t["chemistry_mix"]})
+    t["cell_imports"] = []
+    for k in chems:
+        cn, eu = _V2_CELL_PRICES[k]
+        t["cell_imports"] += [
+            dict(chemistry=k, origin="China", price_usd_per_kwh=cn, price_escalation_per_year=rng.choice([0.0, -0.01]),
+                 freight_usd_per_kwh=1.0, tariff_rate=0.025, max_gwh_per_year=None, first_year=None),
+            dict(chemistry=k, origin="EU", price_usd_per_kwh=eu, price_escalation_per_year=0.0,
+                 freight_usd_per_kwh=0.6, tariff_rate=0.0, max_gwh_per_year=5.0, first_year=None)]
+    cells = next(f for f in t["facilities"] if f["product"] == "cells")
+    t["committed_builds"] = [dict(facility=cells["facility"], year=cells["earliest_online_year"], modules=1)]
 
 
 def write_case(path, spec: CaseSpec | str, seed: int = 0) -> Path:

@@ -44,6 +44,12 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     # the heuristic's own time is added to every time of "rf_start"
     # existing switches of model.formulation.strengthen that are off by default, measured here
     "int_stocks": ("int_stocks", {}),
+    # issue 13 second pass: the default now has the supply covers; "pass1" is the default of the
+    # first pass (without them), "content" / "covers" add the local-content covers (off by default)
+    "pass1": ("pass1", {}),
+    "content": ("content", {}),
+    "covers": ("covers", {}),
+    "recipe": ("recipe", {}),
     "direct": ("direct", {}),
     "rf_start": ("direct", {"_start": "relax_and_fix"}),
 }
@@ -56,8 +62,34 @@ def _int_stocks():
     return Strengthening(integer_stocks=True)
 
 
+def _pass1():
+    from model.formulation import Strengthening
+
+    return Strengthening(supply_covers=False)
+
+
 #: formulations written as MPS per case: name -> the ``strengthen`` argument of ``build_model``
-FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks}
+def _content():
+    from model.formulation import Strengthening
+
+    return Strengthening(supply_covers=False, content_covers=True)
+
+
+def _covers():
+    from model.formulation import Strengthening
+
+    return Strengthening(supply_covers=True, content_covers=True)
+
+
+def _recipe():
+    from model.formulation import Strengthening
+
+    return Strengthening(recipe_covers=True)
+
+
+FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks, "pass1": _pass1,
+         "content": _content, "covers": _covers,
+         "recipe": _recipe}
 
 
 def attach_tracker(h) -> dict[str, float]:

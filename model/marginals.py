@@ -101,7 +101,7 @@ def plan_of(m) -> dict[tuple[str, str, int], float]:
 
 def solve_fixed_plan(data, plan: dict, opts=None) -> FixedPlanLP:
     """Build the model of ``data``, fix build/open at ``plan`` (missing = 0), solve the LP, read the duals."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     from .formulation import build_model
     from .solve import SolverOptions, solve_lp_duals
@@ -137,7 +137,7 @@ def add_marginal_costs(results) -> None:
 
 
 def _val(x) -> float:
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     if isinstance(x, (int, float)):
         return float(x)

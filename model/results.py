@@ -33,7 +33,7 @@ def _v(x) -> float:
     """Value of a variable/expression/number as reported: integer variables rounded, solver
     noise below 1e-9 cleaned to 0. Every table and the costs use these same values, so the
     independent check compares like with like."""
-    import pyomo.environ as pyo
+    import pyomo.core as pyo
 
     if isinstance(x, (int, float)):
         val = float(x)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .interrupt import stop_requested
 from .output_schema import SolveInfo
@@ -166,6 +166,8 @@ def _infeasible_or_unbounded(m, opts: SolverOptions) -> str:
 
 def write_model(m: pyo.ConcreteModel, path: str) -> str:
     """Write the model as MPS/LP (by extension) with readable names, for HiGHS standalone runs."""
+    import pyomo.environ  # noqa: F401 - registers the MPS/LP writers (the model modules import only pyomo.core)
+
     fname, _ = m.write(str(path), io_options={"symbolic_solver_labels": True})
     return fname
 

@@ -14,7 +14,7 @@ the plain statement).
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..data import CaseData
 from . import capacity, cell_imports, cells, local_content, materials, objective, strengthen as _strengthen

@@ -31,7 +31,7 @@ lists of ``(coefficient, variable)`` in ``m.shared.K_terms``, ``C_terms``, ``N_t
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from ..data import CaseData

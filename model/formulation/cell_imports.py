@@ -12,7 +12,7 @@ nothing else: ``cells[k,y]``, material use and local content count locally made 
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..data import CaseData
 from .costs import add_cost

@@ -9,7 +9,7 @@ Demand (version 2: imported cells ``cimp`` of :mod:`.cell_imports` count too):
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..data import CaseData
 from .costs import add_cost

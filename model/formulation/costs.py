@@ -5,7 +5,7 @@ report show each category's undiscounted and discounted cost without re-deriving
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 
 def add_cost(m: pyo.ConcreteModel, category: str, year: int, coef: float, var) -> None:

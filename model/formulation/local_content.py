@@ -11,7 +11,7 @@ the core's materials-only share.
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..data import CaseData
 

@@ -13,7 +13,7 @@ With ``local[m,y] = sum_{f in F_m} prod[f,y]``, ``cells[k,y]`` the locally made 
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..data import CaseData
 from .costs import add_cost

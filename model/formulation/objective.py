@@ -10,7 +10,7 @@ The terms are those the blocks registered in the cost ledger (``m.shared.cost_te
 """
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from ..data import CaseData

@@ -6,7 +6,8 @@
 is one of three kinds:
 
 * **reformulation** (``stock_variables``): a change of variables; the same model.
-* **valid** (``bounds``, ``cumulative_link``, ``cover_cuts``, ``open_output``, ``integer_*``):
+* **valid** (``bounds``, ``cumulative_link``, ``cover_cuts``, ``open_output``, ``supply_covers``,
+  ``recipe_covers``, ``content_covers``, ``integer_*``):
   satisfied by every integer-feasible point of the core model, so the feasible set is unchanged;
   only the LP relaxation gets tighter.
 * **optimum-preserving** (``open_at_first_build``, ``symmetry``, ``dominance``): cuts off feasible
@@ -42,10 +43,11 @@ it reads to the comparison (``IDENTITY_IGNORES``, ``_TECHNICAL``) or switch thes
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from .capacity import linear as _lin
 
@@ -90,6 +92,14 @@ class Strengthening:
     integer_in_service: bool = False
     #: integer variables for a product's modules in service, ``s_np[p,y] = sum_{f makes p} N[f,y]``
     integer_product_total: bool = True
+    #: mixed-integer rounding of "local supply covers the demand": whole modules or the remainder imported
+    #: (measured, issue 13 second pass: root gap and time to 1e-4 down on the large cases)
+    supply_covers: bool = True
+    #: the supply covers also for recipe inputs, with the floor their products' own floors force
+    recipe_covers: bool = False
+    #: mixed-integer rounding of the local-content row over the material modules in service
+    #: (measured: no gain across the benchmark set; off)
+    content_covers: bool = False
 
     @classmethod
     def of(cls, strengthen: "bool | Strengthening") -> "Strengthening":
@@ -505,6 +515,230 @@ def _cover_row(m, data, product, members, fixed, q, unit, r, y, bound, with_expo
     return (None, _lin(terms), e + k * unit - g * k)
 
 
+# --------------------------------------------------------------------------- supply covers
+def demand_floor(data) -> dict[tuple[str, int], list[tuple[str, float]]]:
+    """For each product p and year y, ``(B[p,y], [(chemistry, a)])``: the supply p's demand forces.
+
+    Cells: ``B = sum_k D[k,y]`` with weights ``a = 1`` (the demand row). Material m: ``B = sum_k
+    a[k,m] D[k,y]`` with the weights ``a[k,m] > 0`` of its intensity rows; a material with a negative
+    intensity row is left out. Every cell not made locally is imported (``cimp``) or unmet.
+    """
+    out = {}
+    for y in data.years:
+        out["cells", y] = (sum(data.demand_gwh(k, y) for k in data.chemistries), [(k, 1.0) for k in data.chemistries])
+    for mat in data.materials:
+        rows = [(k, a) for (k, mm), a in data.intensity.items() if mm == mat and a != 0]
+        if not rows or any(a < 0 for _, a in rows):
+            continue
+        for y in data.years:
+            out[mat, y] = (sum(a * data.demand_gwh(k, y) for k, a in rows), rows)
+    return out
+
+
+def recipe_floors(m, data) -> dict[tuple[str, int], tuple[float, list]]:
+    """For recipe inputs i: ``(B[i,y], X terms)`` with ``local[i,y] + X >= B[i,y]`` (valid).
+
+    Products before their inputs (:func:`_products_first`). For a material q whose intensity rows
+    are all >= 0: ``B_q = sum_k a[k,q] D[k,y] + sum_p r[p,q] B_p`` and ``X_q = sum_o imp[q,o,y] +
+    sum_k a[k,q] (sum_o cimp[k,o,y] + unmet[k,y]) + sum_p r[p,q] X_p``. By induction: the balance of
+    q gives ``local_q + imp_q >= sum_k a cells_k + sum_p r[p,q] local_p`` (exports >= 0), cells_k =
+    D_k - cimp_k - unmet_k, and ``local_p >= B_p - X_p`` for every product p of q's recipes (r >= 0).
+    A material with a negative intensity row gets no floor, and contributes nothing to its inputs'
+    floors (``local_p >= 0`` is all that is used then). Only inputs of some recipe are returned.
+    """
+    allow_unmet = data.settings.allow_unmet_demand
+    base = demand_floor(data)
+    rows_of = {mat: [(k, a) for (k, mm), a in data.intensity.items() if mm == mat and a != 0] for mat in data.materials}
+    floors: dict[tuple[str, int], tuple[float, list]] = {}
+    inputs = {i for (p, i), a in data.recipes.items() if a > 0}
+    for q in _products_first(data):
+        if any(a < 0 for _, a in rows_of[q]):
+            continue
+        for y in data.years:
+            B = base[q, y][0] if (q, y) in base else 0.0
+            X = [(1.0, m.imp[q, o, y]) for o in m.shared.routes.get((q, y), ())]
+            for k, a in rows_of[q]:
+                X += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                if allow_unmet:
+                    X.append((a, m.unmet[k, y]))
+            for p, r in m.shared.recipe_uses.get(q, ()):
+                if (p, y) in floors:
+                    Bp, Xp = floors[p, y]
+                    B += r * Bp
+                    X += [(r * c, v) for c, v in Xp]
+            floors[q, y] = (B, X)
+    return {k: v for k, v in floors.items() if k[0] in inputs}
+
+
+def supply_covers(m, data, recipes: bool = False) -> None:
+    """Mixed-integer rounding of "local output plus the rest covers the demand" (valid).
+
+    With ``recipes`` (switch ``recipe_covers``) the same rounding for recipe inputs, with the floor
+    ``local[i,y] + X >= B[i,y]`` of :func:`recipe_floors` in place of the cells' use (rows
+    ``s_recipe_cover``); the argument below holds with x = X + the other facilities' output.
+
+    For a product p and year y let B = B[p,y] (:func:`demand_floor`). The demand row and the
+    material balance give (``cells[k,y] = D[k,y] - sum_o cimp[k,o,y] - unmet[k,y]``; recipe use and
+    exports only add to the use side, and a >= 0)
+
+        sum_{f makes p} prod[f,y] + W >= B,   W = sum_o imp[p,o,y] + sum_k a[k,p] (sum_o cimp[k,o,y] + unmet[k,y])
+
+    (for cells: W = sum_k (sum_o cimp[k,o,y] + unmet[k,y]), no material imports). Take a set S of
+    p's facilities as in :func:`cover_cuts` (one class of buildable members sharing module size s
+    and ramp-up r, plus every facility of p that cannot build), ``u = s/q`` and the whole number
+    ``Z = sum_{f in S} (q N[f,y] - q (1 - r) build[f,y])``, so that ``sum_{f in S} prod[f,y] <=
+    E_S + u Z``. With ``x = W + sum_{f makes p, f not in S} prod[f,y] >= 0`` this is
+    ``Z + x / u >= b``, ``b = (B - E_S) / u``. When b > 0 is not whole, with ``g = B - E_S - u
+    floor(b)`` (0 < g < u) the mixed-integer rounding inequality is
+
+        x + g Z >= g ceil(b)
+
+    It holds at every whole Z: for Z >= ceil(b) the right side is <= g Z (x >= 0); at Z = floor(b)
+    it reads x >= g, which the cover needs; for Z < floor(b) the cover needs x >= B - E_S - u Z =
+    g + u (floor(b) - Z) >= g (ceil(b) - Z) since u > g. The LP relaxation otherwise covers B with
+    a fraction of a module (Z = b, x = 0); the cut makes it pay for the fraction's complement by
+    importing g per missing whole module or building the module. S is each class and, in classes of
+    two or more, each facility alone (the others go to x).
+
+    Version 2: cell imports and recipes are in the derivation (imported cells are in W; recipe use
+    only raises the use side); committed builds are whole modules like any other; vintage capex and
+    ``exp <= local`` do not enter. Valid with every feature, so the optimum is unchanged.
+    """
+    floor_of = recipe_floors(m, data) if recipes else demand_floor(data)
+    allow_unmet = data.settings.allow_unmet_demand
+    rows = {}
+    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
+        fs = data.facilities_making(product)
+        fixed = [f for f in fs if not data.facilities[f].can_build]
+        classes: dict[tuple[float, float], list[str]] = {}
+        for f in fs:
+            fac = data.facilities[f]
+            if fac.can_build and data.build_years(f):
+                classes.setdefault((fac.module_size, fac.ramp_up_first_year), []).append(f)
+        for (size, r), members in classes.items():
+            q = _ramp_denominator(r)
+            if q is None:
+                continue
+            unit = size / q
+            subsets = [tuple(members)] + ([(f,) for f in members] if len(members) > 1 else [])
+            for sub in subsets:
+                label = sub[0] if len(sub) == 1 else f"all of size {size:g} ramp-up {r:g}"
+                S = set(sub) | set(fixed)
+                for y in data.years:
+                    if (product, y) not in floor_of:
+                        continue
+                    B, weights = floor_of[product, y]
+                    e = sum(data.existing_capacity(f, y) for f in S)
+                    b = (B - e) / unit
+                    if b <= 1e-9:
+                        continue
+                    lo = math.floor(b + 1e-9)
+                    g = B - e - lo * unit
+                    if g < 1e-6 * unit:
+                        continue  # b is whole: the LP relaxation of the cover is already tight
+                    z_terms = []
+                    for f in sub:
+                        z_terms += [(q * c, v) for c, v in m.shared.N_terms[f, y]]
+                        if (f, y) in m.build and r < 1:
+                            z_terms.append((-q * (1.0 - r), m.build[f, y]))
+                    if not z_terms:
+                        continue
+                    x_terms = [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
+                    if recipes:
+                        x_terms += list(weights)  # the X terms of recipe_floors
+                    elif product != "cells":
+                        x_terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
+                    for k, a in (() if recipes else weights):
+                        x_terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                        if allow_unmet:
+                            x_terms.append((a, m.unmet[k, y]))
+                    rows[product, label, y] = (g * (lo + 1), _lin(x_terms + [(g * c, v) for c, v in z_terms]), None)
+    _rows(m, "s_recipe_cover" if recipes else "s_supply_cover", rows)
+
+
+# --------------------------------------------------------------------------- local-content covers
+def content_covers(m, data) -> None:
+    """Mixed-integer rounding (c-MIR) of the local-content row as a knapsack over modules (valid).
+
+    In a year y with target s > 0 write ``w_k = s (1e6 v + sum_{m in M_c} p_m a[k,m]) - 1e6 v`` for
+    the net local value each GWh of local cells of chemistry k needs. The row of
+    :mod:`.local_content` reads ``sum_{m in M_c} p_m (local[m,y] - exp[m,y]) >= sum_k w_k
+    cells[k,y]``; with ``exp >= 0``, ``cells[k,y] = D[k,y] - sum_o cimp[k,o,y] - unmet[k,y] <=
+    D[k,y]`` it implies
+
+        sum_{m in M_c} p_m local[m,y] + x >= R,   x = sum_{k: w_k > 0} w_k (sum_o cimp[k,o,y] + unmet[k,y]) >= 0,
+        R = sum_k w_k D[k,y]
+
+    Each facility f making m in M_c (p_m > 0) has ``prod[f,y] <= E[f,y] + u_f Z_f`` with
+    ``u_f = s_f / q_f`` and the whole number ``Z_f = q_f N[f,y] - q_f (1 - r_f) build[f,y] >= 0``
+    (:func:`cover_cuts`; a facility that cannot build has Z_f = 0). Hence the knapsack
+    ``sum_f a_f Z_f + x >= beta`` with ``a_f = p_m u_f`` and ``beta = R - sum_f p_m E[f,y]``. For a
+    divisor delta > 0 let ``alpha_f = a_f / delta``, ``b = beta / delta``, f0 = b - floor(b) > 0 and
+    ``f_f = alpha_f - floor(alpha_f)``; the mixed-integer rounding inequality
+
+        sum_f delta f0 (floor(alpha_f) + min(1, f_f / f0)) Z_f + x >= delta f0 ceil(b)
+
+    is valid for every whole Z >= 0 and x >= 0 (the MIR of the <= form ``-sum alpha Z - x/delta <=
+    -b``, multiplied by -delta f0). Divisors: each distinct a_f of a facility that can build. Facilities
+    whose ramp-up has no small denominator stay out of the knapsack (their output is then moved to
+    x, still >= 0).
+
+    Version 2: imported cells are in x (they lower the local cells the row counts), recipes add no
+    term to the row, ``exp <= local`` and exports only lower its left side, committed builds are whole
+    modules, vintage capex does not enter. Valid with every feature; the optimum is unchanged.
+    """
+    v = data.settings.cell_conversion_value_usd_per_kwh
+    mats = [mat for mat in data.cell_materials if data.materials[mat].reference_price_usd_per_unit > 0]
+    price = {mat: data.materials[mat].reference_price_usd_per_unit for mat in mats}
+    allow_unmet = data.settings.allow_unmet_demand
+    rows = {}
+    for y, s in data.local_content_target.items():
+        if s <= 0 or y not in data.years:
+            continue
+        w = {}
+        for k in data.chemistries:
+            w[k] = s * 1e6 * v - 1e6 * v + s * sum(price[mat] * a for (kk, mat), a in data.intensity.items()
+                                                      if kk == k and mat in price)
+        R = sum(w[k] * data.demand_gwh(k, y) for k in data.chemistries)
+        x_terms = []
+        for k in data.chemistries:
+            if w[k] > 0:
+                x_terms += [(w[k], m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                if allow_unmet:
+                    x_terms.append((w[k], m.unmet[k, y]))
+        beta = R
+        items = []  # (a_f, Z terms)
+        for mat in mats:
+            for f in m.shared.makers[mat]:
+                fac = data.facilities[f]
+                q = _ramp_denominator(fac.ramp_up_first_year)
+                if fac.can_build and q is None:
+                    x_terms.append((price[mat], m.prodm[f, y]))
+                    continue
+                beta -= price[mat] * data.existing_capacity(f, y)
+                if not (fac.can_build and m.shared.N_terms[f, y]):
+                    continue
+                z = [(q * c, var) for c, var in m.shared.N_terms[f, y]]
+                if (f, y) in m.build and fac.ramp_up_first_year < 1:
+                    z.append((-q * (1.0 - fac.ramp_up_first_year), m.build[f, y]))
+                items.append((price[mat] * fac.module_size / q, z))
+        if beta <= 0 or not items:
+            continue
+        for j, delta in enumerate(sorted({round(a, 6) for a, _ in items})):
+            b = beta / delta
+            f0 = b - math.floor(b)
+            if f0 < 1e-3 or f0 > 1 - 1e-3:
+                continue
+            terms = list(x_terms)
+            for a, z in items:
+                alpha = a / delta
+                fa = alpha - math.floor(alpha)
+                coef = delta * f0 * (math.floor(alpha) + min(1.0, fa / f0))
+                terms += [(coef * c, var) for c, var in z]
+            rows[y, j] = (delta * f0 * math.ceil(b), _lin(terms), None)
+    _rows(m, "s_content_cover", rows)
+
+
 # --------------------------------------------------------------------------- integer stocks
 def integer_in_service(m, data) -> None:
     """``s_n[f,y] = N[f,y]``, integer in [0, M] (valid: N is a sum of integers, N <= K <= M; unchanged
@@ -540,6 +774,12 @@ def add(m: pyo.ConcreteModel, data: "CaseData", s: Strengthening) -> None:
         cover_cuts(m, data)
     if s.open_output:
         open_output(m, data)
+    if s.supply_covers:
+        supply_covers(m, data)
+    if s.recipe_covers:
+        supply_covers(m, data, recipes=True)
+    if s.content_covers:
+        content_covers(m, data)
     if s.integer_in_service:
         integer_in_service(m, data)
     if s.integer_product_total:
