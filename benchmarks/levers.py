@@ -39,7 +39,7 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     # upper bound on what any MIP start can buy: the strengthened model started from the best
     # solution an earlier configuration of the same run found (its optimum)
     "perfect_start": ("strengthened", {"_start": "best"}),
-    # the strengthened model handed to HiGHS from memory (model.highs_direct.compile_model: another
+    # the strengthened model handed to HiGHS from memory (model.warmstart.compile_model: another
     # column order than the MPS), without and with the relax-and-fix MIP start of model.warmstart;
     # the heuristic's own time is added to every time of "rf_start"
     # existing switches of model.formulation.strengthen that are off by default, measured here
@@ -143,8 +143,8 @@ def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, A
     h.setOptionValue("output_flag", False)
     if isinstance(mps, (str, Path)):
         h.readModel(str(mps))
-    else:  # a model.highs_direct.StandardForm
-        from model.highs_direct import _pass
+    else:  # a model.warmstart.StandardForm
+        from model.warmstart import _pass
 
         _pass(h, mps)
     h.setOptionValue("time_limit", float(time_limit_s))
@@ -197,9 +197,8 @@ def prepare_mps(size: str, seed: int, workdir: Path) -> dict[str, str]:
 def _direct(case: str, start_kind: str | None, threads: int | None):
     """The strengthened model compiled in memory; with ``relax_and_fix``, its start (timed)."""
     from model.formulation import build_model
-    from model.highs_direct import compile_model
     from model.pipeline import prepare_case
-    from model.warmstart import relax_and_fix
+    from model.warmstart import compile_model, relax_and_fix
 
     data, _ = prepare_case(case)
     m = build_model(data)

@@ -11,10 +11,10 @@ A. the sweep itself (local process pool, one HiGHS thread per worker): cases per
    HiGHS's own solve times, and the time spent outside HiGHS per case;
 B. the same cases run one by one as ``python run_optimizer.py run CASE --set ...`` subprocesses: a
    sample of them (evenly spaced), extrapolated to all cases;
-C. solver paths compared case by case in one process on the first cases of the sweep: the sweep's
-   direct HiGHS path (incremental updates, cold start), the same with a warm start, the same with a
-   full ``passModel`` for every case, and Pyomo's persistent ``highs`` interface
-   (``model.pipeline.solve_case``).
+C. the sweep worker against a bare ``model.pipeline.solve_case``, case by case in one process on the
+   first cases of the sweep: both solve through Pyomo's ``highs`` interface with threads=1 (the
+   direct HiGHS path that used to sit here was retired: docs/sweeps.md has its last measurement);
+   the difference is what the worker adds (KPIs, record, timings).
 
 Writes ``benchmarks/results/sweep_bench.md`` (git-ignored) and prints it.
 """
@@ -83,7 +83,7 @@ def bench_sweep(case: Path, definition: Path, n_cases: int, workers: int, out_di
     t = res.table
     recs = [res.records[h] for h in res.hashes]
     parts = {}
-    for key in ("prepare", "build", "compile", "update", "post"):
+    for key in ("prepare", "build", "extract", "verify", "post"):
         vals = [r.get("seconds", {}).get(key, 0.0) for r in recs]
         parts[key] = statistics.mean(vals)
     n = len(t)
@@ -140,40 +140,38 @@ def bench_subprocess(case: Path, sweep: dict, k: int, tmp: Path) -> dict:
                 load=(load0, os.getloadavg()[0]))
 
 
-# --------------------------------------------------------------------------- C: solver paths
+# --------------------------------------------------------------------------- C: the worker vs solve_case
+WORKER = "sweep worker (CaseRunner.run: solve_case, threads=1, KPIs, record)"
+BARE = "bare pipeline.solve_case (threads=1)"
+
+
 def bench_modes(case: Path, sweep: dict, k: int) -> dict:
     from model.pipeline import Timer, prepare_case, solve_case
+    from model.solve import reset_thread_scheduler
     from model.sweep import CaseRunner, RunSpec, workbook_content_sha256
     from model.workbook import read_workbook
 
     raw = read_workbook(case)
-    sha = workbook_content_sha256(raw)
-    modes = {
-        "direct: incremental update, cold start (sweep default)": CaseRunner(raw, RunSpec(sha)),
-        "direct: incremental update, warm start": CaseRunner(raw, RunSpec(sha, warm_start=True)),
-        "direct: passModel for every case, cold start": CaseRunner(raw, RunSpec(sha, incremental=False)),
-    }
-    stats = {name: dict(total=0.0, highs=0.0, cpu=0.0, highs_cpu=0.0, obj=[], status=[]) for name in modes}
-    pyomo_name = "Pyomo persistent `highs` interface (pipeline.solve_case)"
-    stats[pyomo_name] = dict(total=0.0, highs=None, cpu=0.0, highs_cpu=None, solve_call=0.0, obj=[], status=[])
+    runner = CaseRunner(raw, RunSpec(workbook_content_sha256(raw)))
+    stats = {name: dict(total=0.0, cpu=0.0, solve=0.0, times=[], obj=[], status=[]) for name in (WORKER, BARE)}
     load0 = os.getloadavg()[0]
     cases = sweep["cases"][:k]
     for c in cases:
-        for name, runner in modes.items():
-            rec = runner.run(c.overrides)
-            st = stats[name]
-            st["total"] += rec["case_seconds"]
-            st["cpu"] += rec["cpu_seconds"]
-            st["highs"] += rec["highs_seconds"] or 0.0
-            st["highs_cpu"] += rec["highs_cpu_seconds"] or 0.0
-            st["obj"].append(rec["objective_npv_usd"])
-            st["status"].append(rec["status"])
+        rec = runner.run(c.overrides)
+        st = stats[WORKER]
+        st["total"] += rec["case_seconds"]
+        st["cpu"] += rec["cpu_seconds"]
+        st["solve"] += rec["highs_seconds"] or 0.0
+        st["times"].append(rec["case_seconds"])
+        st["obj"].append(rec["objective_npv_usd"])
+        st["status"].append(rec["status"])
         t0 = time.perf_counter()
         c0 = time.process_time()
         timer = Timer()
-        st = stats[pyomo_name]
+        st = stats[BARE]
         try:
             data, _ = prepare_case(raw, list(c.overrides), timer=timer)
+            reset_thread_scheduler()
             r = solve_case(data, threads=1, timer=timer)
             st["obj"].append(r.solve.objective)
             st["status"].append(r.solve.status)
@@ -181,17 +179,17 @@ def bench_modes(case: Path, sweep: dict, k: int) -> dict:
             st["obj"].append(None)
             st["status"].append(f"{type(exc).__name__}")
         st["total"] += time.perf_counter() - t0
+        st["times"].append(time.perf_counter() - t0)
         st["cpu"] += time.process_time() - c0
-        st["solve_call"] += timer.phases.get("solve", 0.0)
+        st["solve"] += timer.phases.get("solve", 0.0)
         print(f"  paths: case {c.index} done", file=sys.stderr)
-    ref = stats["direct: incremental update, cold start (sweep default)"]["obj"]
+    ref = stats[WORKER]["obj"]
     for name, st in stats.items():
         d = [abs(a - b) / abs(b) for a, b in zip(st["obj"], ref) if a is not None and b is not None]
         st["max_rel_diff"] = max(d) if d else None
         st["identical"] = sum(1 for a, b in zip(st["obj"], ref) if a == b)
-    warm = modes["direct: incremental update, warm start"].solver.counts["warm_starts"]
-    passes = {n: r.solver.counts["passes"] for n, r in modes.items()}
-    return dict(k=len(cases), stats=stats, warm_starts=warm, passes=passes, load=(load0, os.getloadavg()[0]))
+        st["median"] = statistics.median(st["times"]) if st["times"] else None
+    return dict(k=len(cases), stats=stats, load=(load0, os.getloadavg()[0]))
 
 
 # --------------------------------------------------------------------------- report
@@ -217,9 +215,9 @@ def report(env: dict, a: dict, b: dict | None, c: dict | None) -> str:
     L.append(f"| outside HiGHS, in the worker, per case (wall) | {fmt(a['outside_highs_in_worker'], 3)} s "
              f"({fmt(100 * a['outside_highs_in_worker'] / max(a['highs_mean'], 1e-9), 1)} % of the HiGHS time) |")
     p = a["parts"]
-    L.append(f"| … of which: overrides + validation / Pyomo build / standard-form compile / HiGHS update / "
-             f"extract + verify + KPIs | {fmt(p['prepare'], 3)} / {fmt(p['build'], 3)} / {fmt(p['compile'], 3)} / "
-             f"{fmt(p['update'], 4)} / {fmt(p['post'], 3)} s |")
+    L.append(f"| … of which: overrides + validation / Pyomo build / extract / verify / KPIs | "
+             f"{fmt(p['prepare'], 3)} / {fmt(p['build'], 3)} / {fmt(p['extract'], 3)} / {fmt(p['verify'], 3)} / "
+             f"{fmt(p['post'], 3)} s |")
     L.append(f"| outside the workers, per case (pool start-up, IPC, idle tail) | "
              f"{fmt(a['pool_overhead'], 3)} s of worker time |")
     L.append(f"| parent process CPU per case (sampling, storing, progress, outputs) | {fmt(a['parent_cpu_per_case'], 3)} s |")
@@ -247,25 +245,20 @@ def report(env: dict, a: dict, b: dict | None, c: dict | None) -> str:
                      f"{b['n_compared']} cases (MIP gap 1e-4) |")
         L.append("")
     if c:
-        L.append(f"## C. Solver paths, case by case (first {c['k']} cases of the sweep, one process, threads=1)\n")
-        L.append(f"Each case is solved by each path in turn (interleaved, so machine load hits all paths alike). "
+        L.append(f"## C. The sweep worker vs a bare solve_case (first {c['k']} cases of the sweep, one process, "
+                 f"threads=1)\n")
+        L.append(f"Each case is solved by each in turn (interleaved, so machine load hits both alike). "
                  f"Load average {c['load'][0]:.2f} → {c['load'][1]:.2f}.\n")
-        L.append("| path | wall s | CPU s | HiGHS wall / CPU s | outside HiGHS per case (CPU) s | "
-                 "NPV max rel diff vs default | identical NPVs | failed |")
+        L.append("| path | wall s | median per case s | CPU s | solve phase wall s | NPV max rel diff vs worker | "
+                 "identical NPVs | failed |")
         L.append("|---|---|---|---|---|---|---|---|")
         for name, st in c["stats"].items():
             k = c["k"]
-            if st["highs"] is not None:
-                hs = f"{fmt(st['highs'], 1)} / {fmt(st['highs_cpu'], 1)}"
-                outside = fmt((st["cpu"] - st["highs_cpu"]) / k, 3)
-            else:
-                hs = f"n/a (solve() call {fmt(st['solve_call'], 1)} wall)"
-                outside = "n/a"
             failed = sum(1 for x in st["status"] if x not in ("optimal", "time_limit_feasible"))
             mrd = "n/a" if st["max_rel_diff"] is None else f"{st['max_rel_diff']:.1e}"
-            L.append(f"| {name} | {fmt(st['total'], 1)} | {fmt(st['cpu'], 1)} | {hs} | {outside} | {mrd} | "
-                     f"{st['identical']}/{k} | {failed} |")
-        L.append(f"\nWarm starts given: {c['warm_starts']}; full passes: {c['passes']}.\n")
+            L.append(f"| {name} | {fmt(st['total'], 1)} | {fmt(st['median'], 2)} | {fmt(st['cpu'], 1)} | "
+                     f"{fmt(st['solve'], 1)} | {mrd} | {st['identical']}/{k} | {failed} |")
+        L.append("")
     return "\n".join(L) + "\n"
 
 
@@ -311,7 +304,7 @@ def main(argv=None) -> int:
             print(f"B: {args.subprocess_sample} cases one by one ...", file=sys.stderr)
             b = bench_subprocess(case, a, args.subprocess_sample, tmp)
         if args.compare_sample > 0:
-            print(f"C: solver paths on {args.compare_sample} cases ...", file=sys.stderr)
+            print(f"C: the worker vs solve_case on {args.compare_sample} cases ...", file=sys.stderr)
             c = bench_modes(case, a, args.compare_sample)
     text = report(env, a, b, c)
     (args.out / "sweep_bench.md").write_text(text)

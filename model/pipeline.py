@@ -91,8 +91,8 @@ def solve_case(data: CaseData, *, time_limit_s: float | None = None, mip_rel_gap
                solver=None) -> Results:
     """Build, solve, extract and independently verify; never writes the report.
 
-    ``solver``: an object with ``solve(model, SolverOptions) -> SolveInfo`` kept between cases (the
-    sweep worker's persistent HiGHS instance); by default :func:`model.solve.solve_model`.
+    ``solver``: an object with ``solve(model, SolverOptions) -> SolveInfo`` (the
+    sweep worker's, which times the solve's CPU); by default :func:`model.solve.solve_model`.
     """
     from .formulation import build_model
     from .results import extract

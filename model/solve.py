@@ -10,8 +10,8 @@
 * :func:`lp_iis`: HiGHS's irreducible infeasible set of a model's LP relaxation (:mod:`model.diagnose`);
 * :func:`write_model`: MPS/LP for standalone HiGHS runs.
 
-``model.highs_direct`` (the sweep's persistent direct instance) and ``model.warmstart`` also use
-highspy; they build on :class:`SolverOptions` here.
+``model.warmstart`` (a MIP-start heuristic for benchmarks and ``tests/test_fast.py``) also uses
+highspy directly; :func:`reset_thread_scheduler` lets a sweep worker solve with ``threads=1``.
 """
 from __future__ import annotations
 
@@ -247,3 +247,17 @@ def lp_iis(m: pyo.ConcreteModel, *, time_limit_s: float):
     rows = [(lp.row_names_[i], int(b)) for i, b in zip(iis.row_index_, iis.row_bound_)]
     cols = [(lp.col_names_[j], int(b)) for j, b in zip(iis.col_index_, iis.col_bound_)]
     return rows, cols, smap
+
+
+def reset_thread_scheduler() -> None:
+    """Drop HiGHS's process-wide thread scheduler, so the next solve starts one with its own ``threads``.
+
+    HiGHS refuses to run (Pyomo then reports ``unknown``) when a process's scheduler was started with
+    another thread count, e.g. by an earlier solve with HiGHS's default threads in the same Python
+    session; a sweep worker calls this before each case, which it solves with ``threads=1``.
+    """
+    import highspy
+
+    reset = getattr(highspy.Highs, "resetThreadScheduler", None) or getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:
+        reset(False)

@@ -1,4 +1,4 @@
-"""Batch sensitivity sweeps (model.sweep) and the direct HiGHS path (model.highs_direct).
+"""Batch sensitivity sweeps (model.sweep): designs, the worker (the same solver path as ``run``), the store.
 
 Kept small: tiny cases solve in tens of milliseconds, most sweeps run in this process (workers=0);
 one CLI test (in this process) exercises the local process pool and one the Dask path (the session's
@@ -9,29 +9,21 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import signal
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pyomo.environ as pyo
 import pytest
 
 from clirun import run_cli
 from model.formulation import build_model
-from model.highs_direct import HighsDirect, compile_model
-from model.pipeline import prepare_case, solve_case
+from model.pipeline import prepare_case, run_case, solve_case
 from model.solve import SolverOptions, solve_model
 from model.sweep import csv_safe, run_sweep
 from model.workbook import read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
-EXACT = SolverOptions(mip_rel_gap=0.0, time_limit_s=60.0, threads=1)
-# Pyomo's path as the reference, with HiGHS's default threads: HiGHS's scheduler is per process, and a
-# solve asking for another thread count than the first solve of the process is refused (highs_direct
-# resets the scheduler itself; the Pyomo path does not)
-REF = SolverOptions(mip_rel_gap=0.0, time_limit_s=60.0)
 
 OAT_ROWS = [
     {"address": "settings.discount_rate", "operation": "=", "low": 0.04, "high": 0.12, "steps": 3, "design": "oat"},
@@ -48,106 +40,49 @@ def sweep_case(make_case, rows=OAT_ROWS, name="case.xlsx", **settings):
     return make_case(edit, name=name)
 
 
-# --------------------------------------------------------------------------- highs_direct
-def _random_case(rng: random.Random, t: dict) -> dict:
-    s = t["settings"]
-    s["discount_rate"] = rng.choice([0.0, 0.03, 0.08, 0.12])
-    s["mip_rel_gap"] = 0.0
-    for f in t["facilities"]:
-        f["capex_usd_per_module"] *= rng.uniform(0.3, 2.0)
-        f["max_modules"] = rng.choice([0, 1, 2, 3])
-        f["ramp_up_first_year"] = rng.choice([0.5, 1.0])
-    for i in t["imports"]:
-        i["price_usd_per_unit"] *= rng.uniform(0.6, 1.5)
-    t["local_content"] = [{"year": 2028, "min_local_value_share": rng.choice([0.0, 0.1, 0.3])}]
-    return t
+# --------------------------------------------------------------------------- the worker's solver path
+def test_sweep_case_objective_equals_run_objective(make_case, tmp_path):
+    """Parity: a sweep case's stored objective is the objective ``run`` finds for the same overrides
+    (both at a zero MIP gap, so to HiGHS's tolerances), and its status is ``run``'s."""
+    rows = [{"address": "settings.discount_rate", "operation": "=", "low": 0.03, "high": 0.11, "steps": 2,
+             "design": "oat"}]
+    path = sweep_case(make_case, rows)
+    res = run_sweep(path, output=tmp_path / "p" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False,
+                    write_outputs=False)
+    assert res.n_computed == 3 and res.n_failed == 0
+    store = tmp_path / "p" / "s_cases"
+    for c, h in zip(res.cases, res.hashes):
+        stored = json.loads((store / f"{h}.json").read_text())
+        ran = run_case(path, overrides=list(c.overrides), mip_rel_gap=0.0)
+        assert stored["status"] == ran.solve.status == "optimal", c.overrides
+        assert stored["objective_npv_usd"] == pytest.approx(ran.solve.objective, rel=1e-9, abs=1e-6), c.overrides
 
 
-def _infeasible(t: dict) -> dict:  # every cell demanded, none can be made
-    t["settings"]["allow_unmet_demand"] = False
-    t["facilities"][0]["max_modules"] = 0
-    return t
-
-
-def _no_arbitrage(t: dict) -> dict:  # export price 1e6 without limit: unbounded in the core, but version 2
-    # exports only local output (exp <= local), so the case is bounded and both solvers must agree
-    t["exports"] = [{"material": "cathode_LFP", "price_usd_per_unit": 1e6, "max_per_year": None}]
-    return t
-
-
-@pytest.mark.parametrize("variant", ["r0", "r1", "r2", "r3", "infeasible", "no_arbitrage"])
-def test_highs_direct_agrees_with_pyomo_highs(make_case, variant):
-    if variant.startswith("r"):
-        path = make_case(lambda t: _random_case(random.Random(int(variant[1:])), t))
-    else:
-        path = make_case({"infeasible": _infeasible, "no_arbitrage": _no_arbitrage}[variant])
-    data, _ = prepare_case(path)
-    ref = solve_model(build_model(data), REF)  # Pyomo's highs interface
-    m = build_model(data)
-    got = HighsDirect(EXACT).solve(m)
-    assert got.status == ref.status, (got, ref)
-    if variant == "infeasible":
-        assert got.status == "infeasible"
-    else:
-        assert got.status == "optimal", (got, ref)
-        assert got.objective == pytest.approx(ref.objective, rel=1e-9)
-        assert got.mip_gap == pytest.approx(0.0, abs=1e-9)
-        # the loaded solution is a plan: results.extract + verify accept it, objective recomputed
-        from model.results import extract
-        from model.verify import verify
-
-        res = extract(m, data, got)
-        verify(res)
-        assert res.tables["costs"]["discounted_usd"].sum() == pytest.approx(got.objective, rel=1e-7)
-
-
-def test_row_convention_and_incremental_update_equal_fresh_solve(make_case):
-    """Mixed-form rows (0 '=', 1 '<=', -1 '>='): each row kind exists in the model and the direct path
-    reproduces the Pyomo objective; an incremental update gives bit-for-bit the fresh solve's answer."""
-    raw = read_workbook(make_case())
-    solver = HighsDirect(EXACT)
-    rng = random.Random(5)
-    for i in range(4):
-        ovs = [] if i == 0 else [f"settings.discount_rate={rng.uniform(0.02, 0.12):.4f}",
-                                 f"imports[*].price_usd_per_unit*={rng.uniform(0.7, 1.3):.4f}",
-                                 f"facilities[*].capex_usd_per_module*={rng.uniform(0.5, 1.5):.4f}"]
-        data, _ = prepare_case(raw, ovs)
-        m_inc, m_new = build_model(data), build_model(data)
-        a = solver.solve(m_inc)
-        if i == 0:
-            sf = compile_model(m_new)
-            kinds = {(lo == hi, math.isinf(lo), math.isinf(hi)) for lo, hi in zip(sf.row_lower, sf.row_upper)}
-            assert {(True, False, False), (False, True, False), (False, False, True)} <= kinds
-            m_new = build_model(data)
-        else:
-            assert solver.last.mode == "update" and solver.last.costs > 0
-        b = HighsDirect(EXACT).solve(m_new)
-        assert a.objective == b.objective
-        assert [v.value for v in m_inc.component_data_objects(pyo.Var)] == \
-               [v.value for v in m_new.component_data_objects(pyo.Var)]
-        assert a.objective == pytest.approx(solve_model(build_model(data), REF).objective, rel=1e-9)
-
-
-def test_highs_direct_survives_a_scheduler_started_with_other_threads(make_case):
+def test_sweep_worker_solves_with_one_thread_after_another_thread_count(make_case, tmp_path):
+    """HiGHS's thread scheduler is per process: a solve with threads=2 earlier in the process must not
+    stop the worker's threads=1 solves (the in-process sweep resets the scheduler before each case)."""
     import highspy
 
-    data, _ = prepare_case(make_case())
+    path = sweep_case(make_case, OAT_ROWS[:1])
+    data, _ = prepare_case(path)
     highspy.Highs.resetThreadScheduler(False)  # whatever earlier tests started
     assert solve_model(build_model(data), SolverOptions(mip_rel_gap=0.0, threads=2)).status == "optimal"
-    assert HighsDirect(EXACT).solve(build_model(data)).status == "optimal"  # threads=1: resets, runs
+    res = run_sweep(path, output=tmp_path / "t" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False,
+                    write_outputs=False)
+    assert (res.table.status == "optimal").all() and res.n_failed == 0
 
 
 # --------------------------------------------------------------------------- sweeps
 def test_oat_sweep_matches_single_solves(make_case, tmp_path):
-    # the last row changes the model's structure (no build variables at 0 modules): a full pass then
+    # the last row changes the model's structure (no build variables at 0 modules)
     rows = OAT_ROWS + [{"address": "facilities[cathode_plant].max_modules", "operation": "=", "low": 0, "high": 1}]
     path = sweep_case(make_case, rows)
     res = run_sweep(path, output=tmp_path / "out" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False)
     t = res.table
     assert len(t) == 10 and list(t.case) == list(range(10))
     assert (t.status == "optimal").all() and res.n_failed == 0 and res.n_computed == 10
-    assert t.solve_mode.iloc[1:8].eq("update").all()
-    assert t.set_index("overrides").loc["facilities[cathode_plant].max_modules=0", "solve_mode"] == "pass"
+    assert "solve_mode" not in t.columns  # every case is solved afresh through solve_case, as run does
+    assert (t.highs_seconds > 0).all() and (t.highs_cpu_seconds >= 0).all()
     assert t.overrides.iloc[0] == ""  # case 0 is the base case
     raw = read_workbook(path)
     for c in res.cases:
@@ -187,7 +122,7 @@ def test_resume_after_interruption_recomputes_nothing_finished(make_case, tmp_pa
 
     fresh = run_sweep(path, output=tmp_path / "f" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False)
     cols = [c for c in fresh.table.columns
-            if c not in ("highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds", "solve_mode")]
+            if c not in ("highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds")]
     pd.testing.assert_frame_equal(second.table[cols], fresh.table[cols])
 
     third = run_sweep(path, output=out, workers=0, mip_rel_gap=0.0, figures=False)

@@ -23,11 +23,10 @@ the workbook; the base case (no override) is always case 0.
 
 Execution
 ---------
-Each worker process reads nothing: it receives the parsed workbook once, builds the base model
-and hands it to one persistent HiGHS instance (:class:`model.highs_direct.HighsDirect`, threads=1);
-for every case it applies the overrides, validates, rebuilds the Pyomo model (the formulation folds
-the data into coefficients; ~20 ms on the base case), and HiGHS gets only the numbers that
-changed. Workers return small KPI records, never models. Backends: a local
+Each worker is a long-lived process that reads nothing: it receives the parsed workbook once, has
+the modules imported once, and solves with HiGHS ``threads=1``; for every case it applies the
+overrides, validates, rebuilds the Pyomo model and solves it through :func:`model.pipeline.solve_case`,
+the path ``run`` takes. Workers return small KPI records, never models. Backends: a local
 ``ProcessPoolExecutor`` (default, ``--workers N``), an existing Dask cluster (``--scheduler``), or
 the calling process (``workers=0``, for debugging).
 

@@ -34,8 +34,7 @@ class SweepResult:
 # --------------------------------------------------------------------------- tables and analysis
 BASE_COLUMNS = ("case", "status", "net_present_cost_usd", "cost_change_vs_base_usd", "cost_change_vs_base_pct",
                 "unmet_gwh_total", "penalty_share_of_cost")
-TAIL_COLUMNS = ("mip_gap", "highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds", "solve_mode",
-                "overrides", "message", "hash")
+TAIL_COLUMNS = ("mip_gap", "highs_seconds", "case_seconds", "highs_cpu_seconds", "cpu_seconds", "overrides", "message", "hash")
 #: The record field that holds a case's objective (the stored records keep their first name).
 RECORD_COST = "objective_npv_usd"
 
@@ -70,7 +69,6 @@ def case_table(design: Design, cases: list[Case], hashes: list[str], records: di
         row["case_seconds"] = rec.get("case_seconds")
         row["highs_cpu_seconds"] = rec.get("highs_cpu_seconds")
         row["cpu_seconds"] = rec.get("cpu_seconds")
-        row["solve_mode"] = rec.get("solve_mode", "")
         row["overrides"] = "; ".join(c.overrides)
         row["message"] = rec.get("message", "")
         row["hash"] = h
@@ -82,7 +80,7 @@ def case_table(design: Design, cases: list[Case], hashes: list[str], records: di
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     for c in kpi_cols:
         df[c] = pd.to_numeric(df[c], errors="coerce")
-    for c in ("status", "solve_mode", "overrides", "message", "hash"):
+    for c in ("status", "overrides", "message", "hash"):
         df[c] = df[c].fillna("").astype(str)
     return df
 

@@ -116,7 +116,7 @@ def summary_sections(result: SweepResult) -> tuple[list[tuple[str, list[tuple]]]
         ("input_sha256", info.get("input_sha256"), None, "SHA-256 of the input workbook file"),
         ("inputs_content_sha256", spec.inputs_sha256 if spec else None, None, "SHA-256 of the input sheets' content"),
         ("case_store", info.get("store"), None, "folder of the stored cases (a re-run reuses them)"),
-        ("solver", "highs (highspy, persistent instance, threads=1 per worker)", None, ""),
+        ("solver", "highs (through Pyomo, as run; threads=1 per worker process)", None, ""),
         ("solver_version", solver_version(), None, ""),
         ("model_version", MODEL_VERSION, None, ""),
         ("battery_plan_version", __version__, None, ""),
@@ -124,7 +124,6 @@ def summary_sections(result: SweepResult) -> tuple[list[tuple[str, list[tuple]]]
          None, ""),
         ("setting_time_limit_s", spec.time_limit_s if spec and spec.time_limit_s is not None
          else "from the settings sheet", None, ""),
-        ("setting_warm_start", spec.warm_start if spec else None, None, ""),
     ]
     for i, n in enumerate(result.notes, start=1):
         prov.append((f"note_{i}", n, None, ""))

@@ -43,8 +43,6 @@ class RunSpec:
     inputs_sha256: str
     mip_rel_gap: float | None = None  # None: the case's settings sheet
     time_limit_s: float | None = None
-    warm_start: bool = False
-    incremental: bool = True  # measurement switch; results do not depend on it
     kpi_years: tuple[int, ...] = KPI_YEARS
 
     def result_fields(self) -> dict:
@@ -53,11 +51,11 @@ class RunSpec:
         return {"record_version": RECORD_VERSION, "inputs": self.inputs_sha256, "model_version": MODEL_VERSION,
                 "battery_plan": __version__, "solver": "highs", "solver_version": solver_version(),
                 "threads": 1, "mip_rel_gap": self.mip_rel_gap, "time_limit_s": self.time_limit_s,
-                "warm_start": self.warm_start, "kpi_years": list(self.kpi_years)}
+                "kpi_years": list(self.kpi_years)}
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(json.dumps([self.result_fields(), self.incremental], sort_keys=True).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(self.result_fields(), sort_keys=True).encode()).hexdigest()
 
 
 def case_hash(spec: RunSpec, overrides: Sequence[str]) -> str:

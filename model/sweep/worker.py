@@ -1,6 +1,10 @@
-"""The worker side: one :class:`CaseRunner` per process (the workbook, a persistent HiGHS instance)
-turns a case's overrides into a small KPI record through :func:`model.pipeline.prepare_case` and
-:func:`model.pipeline.solve_case`; the pool and Dask task entry points.
+"""The worker side: one :class:`CaseRunner` per process turns a case's overrides into a small KPI
+record through :func:`model.pipeline.prepare_case` and :func:`model.pipeline.solve_case` (the same
+Pyomo + HiGHS path as ``run``); the pool and Dask task entry points.
+
+The per-worker set-up is what makes sweeps fast: a long-lived process per worker (the workbook read
+once, the modules imported once by the fork server or on the worker's first case) and HiGHS with
+``threads=1`` in each process, so k workers use k cores without oversubscribing them.
 """
 from __future__ import annotations
 
@@ -29,25 +33,34 @@ def kpis(results, years: Sequence[int]) -> dict:
     return planner_kpis(results, years)
 
 
+class _TimedSolve:
+    """:func:`model.solve.solve_model` (Pyomo's HiGHS interface), with the CPU time of this process
+    during the solve kept for the record (robust to a busy machine, unlike wall time)."""
+
+    def __init__(self):
+        self.cpu_seconds: float | None = None
+
+    def solve(self, m, opts):
+        from ..solve import reset_thread_scheduler, solve_model
+
+        reset_thread_scheduler()  # threads=1 runs even if this process solved with other threads before
+        c0 = time.process_time()
+        try:
+            return solve_model(m, opts)
+        finally:
+            self.cpu_seconds = time.process_time() - c0
+
+
 class CaseRunner:
-    """One per worker process: the workbook, a persistent HiGHS instance, and the case loop."""
+    """One per worker process: the workbook, the modules a case needs (imported once), the case loop."""
 
     def __init__(self, raw: RawWorkbook, spec: RunSpec):
-        from ..highs_direct import HighsDirect
-        from ..solve import SolverOptions
+        from .. import formulation, pipeline, results, solve, verify  # noqa: F401  imported once per worker
 
         self.raw = raw
         self.spec = spec
-        self.solver = HighsDirect(SolverOptions(threads=1), incremental=spec.incremental, warm_start=spec.warm_start)
         self.where = f"{socket.gethostname()}:{os.getpid()}"
         self.n_solved = 0
-        try:  # build the base model once and hand it to HiGHS: the cases then only update numbers
-            from ..data import build_case
-            from ..formulation import build_model
-
-            self.solver.load(build_model(build_case(raw)))
-        except Exception:  # a base case that does not build is reported by the cases themselves
-            pass
 
     def run(self, overrides: Sequence[str]) -> dict:
         """One case as a record: :func:`model.pipeline.prepare_case` and :func:`model.pipeline.solve_case`
@@ -71,21 +84,18 @@ class CaseRunner:
                 return rec
             times["prepare"] = time.perf_counter() - t
             timer = Timer(times)
+            solver = _TimedSolve()
             try:
                 results = solve_case(data, time_limit_s=self.spec.time_limit_s, mip_rel_gap=self.spec.mip_rel_gap,
-                                     threads=1, timer=timer, solver=self.solver)
+                                     threads=1, timer=timer, solver=solver)
             except ModelError as exc:  # the plan fails the independent check: no figures of it are kept
                 rec["status"] = "verify_failed"
                 rec["message"] = f"independent check failed: {exc}"[:2000]
                 return rec
             finally:
-                if "solve" in times:  # this worker's HiGHS instance solved the case
+                if "solve" in times:  # HiGHS solved the case in this worker
                     self.n_solved += 1
-                    st = self.solver.last
-                    times["compile"] = st.compile_seconds
-                    times["update"] = st.update_seconds
-                    rec.update(highs_seconds=st.highs_seconds, highs_cpu_seconds=st.highs_cpu_seconds,
-                               solve_mode=st.mode, warm_start=st.warm)
+                    rec.update(highs_seconds=times["solve"], highs_cpu_seconds=solver.cpu_seconds)
             info = results.solve
             rec.update(status=info.status, message=info.message or "", objective_npv_usd=info.objective,
                        best_bound_usd=info.bound, mip_gap=info.mip_gap)
@@ -120,7 +130,7 @@ _RUNNER: CaseRunner | None = None
 
 def _pool_init(raw: RawWorkbook, spec: RunSpec, main_pid: int | None = None) -> None:
     """Initializer of every pool worker: Ctrl-C is the parent's business; the worker dies with the
-    sweep's main process (``kill -9`` included); build the base model once."""
+    sweep's main process (``kill -9`` included); read the modules a case needs once."""
     global _RUNNER
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
