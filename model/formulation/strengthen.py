@@ -430,6 +430,19 @@ def fill_order(m, data, dominance: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------- rounding cuts
+
+def module_classes(data, product: str) -> tuple[tuple[str, ...], list[str], dict[tuple[float, float], list[str]]]:
+    """Facilities making ``product``: all of them, those that cannot build, and those that can,
+    grouped by (module_size, ramp_up_first_year) — the classes the cover cuts round over."""
+    fs = data.facilities_making(product)
+    fixed = [f for f in fs if not data.facilities[f].can_build]
+    classes: dict[tuple[float, float], list[str]] = {}
+    for f in fs:
+        fac = data.facilities[f]
+        if fac.can_build and data.build_years(f):
+            classes.setdefault((fac.module_size, fac.ramp_up_first_year), []).append(f)
+    return fs, fixed, classes
+
 def _ramp_denominator(r: float) -> int | None:
     """Smallest q in 1..12 with r q whole (a facility's capacity in units of module_size / q)."""
     for q in range(1, 13):
@@ -464,13 +477,7 @@ def cover_cuts(m, data) -> None:
     V = consumption_max(data)
     rows = {}
     for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
-        fs = data.facilities_making(product)
-        fixed = [f for f in fs if not data.facilities[f].can_build]
-        classes: dict[tuple[float, float], list[str]] = {}
-        for f in fs:
-            fac = data.facilities[f]
-            if fac.can_build and data.build_years(f):
-                classes.setdefault((fac.module_size, fac.ramp_up_first_year), []).append(f)
+        fs, fixed, classes = module_classes(data, product)
         bounds = (("V", V), ("U", U)) if product in data.exports else (("U", U),)
         for (size, r), members in classes.items():
             q = _ramp_denominator(r)
@@ -608,13 +615,7 @@ def supply_covers(m, data, recipes: bool = False) -> None:
     allow_unmet = data.settings.allow_unmet_demand
     rows = {}
     for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
-        fs = data.facilities_making(product)
-        fixed = [f for f in fs if not data.facilities[f].can_build]
-        classes: dict[tuple[float, float], list[str]] = {}
-        for f in fs:
-            fac = data.facilities[f]
-            if fac.can_build and data.build_years(f):
-                classes.setdefault((fac.module_size, fac.ramp_up_first_year), []).append(f)
+        fs, fixed, classes = module_classes(data, product)
         for (size, r), members in classes.items():
             q = _ramp_denominator(r)
             if q is None:
