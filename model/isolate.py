@@ -45,17 +45,15 @@ def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
 def reset_solver_threads() -> None:
     """In a forked child: forget HiGHS's thread pool inherited from the parent (its threads were not
     copied by ``fork``), so that the child's first solve starts a fresh one instead of waiting for
-    threads that do not exist. A no-op when the parent never solved."""
-    hs = sys.modules.get("highspy")
-    if hs is None:
+    threads that do not exist. A no-op when the parent never loaded HiGHS."""
+    if "highspy" not in sys.modules:
         return
-    cls = getattr(hs, "Highs", None)
-    reset = getattr(cls, "resetGlobalScheduler", None) or getattr(cls, "resetThreadScheduler", None)
-    if reset is not None:
-        try:
-            reset(False)  # non-blocking: never joins the (absent) workers
-        except Exception:  # pragma: no cover
-            pass
+    from .solve import reset_thread_scheduler  # the solver wing owns every HiGHS call
+
+    try:
+        reset_thread_scheduler()  # non-blocking: never joins the (absent) workers
+    except Exception:  # pragma: no cover
+        pass
 
 
 def _quiet_faulthandler() -> None:
