@@ -256,9 +256,9 @@ def cmd_run(args) -> int:
         base_out = outs.pop(BASE_KEY)  # the base case first: every scenario is compared with it
         books = [base_out, *outs.values(), cmp_out]
         figures = [f for o in books[:-1] for f in figure_paths(o)] if _want_figures(args) else []
-        plan_outputs(books + figures + extra, [case_path], workbooks=books,
-                     default_outputs=books[:-1] if args.output is None else [],
-                     case=case_path, case_sha256=raw.sha256)
+        keep = plan_outputs(books + figures + extra, [case_path], workbooks=books,
+                            default_outputs=books[:-1] if args.output is None else [],
+                            case=case_path, case_sha256=raw.sha256)
         worst = EXIT_OK
         solved = []
         code, res = _solve_one(args, raw, None)
@@ -272,6 +272,7 @@ def cmd_run(args) -> int:
         from .xlsx_util import publish_together
 
         with publish_together() as pub:  # every scenario, its figures and the comparison, or nothing
+            _keep_aside(pub, keep)
             for name, out, res in solved:
                 _write_one(args, res, out)
             compare_scenarios([(n, pub.staged_path(o) or o) for n, o, r in solved], cmp_out,
@@ -279,19 +280,34 @@ def cmd_run(args) -> int:
         for name, out, res in solved:
             _print_summary(res, out, (lambda *a: None) if args.quiet else print, quiet=args.quiet)
         print(f"comparison of the base case and {len(solved) - 1} scenarios written to {cmp_out}")
+        _say_kept(pub)
         return worst
     out = args.output or default_output(args.case)
     figures = figure_paths(out) if _want_figures(args) else []
     sha = file_sha256(case_path) if args.output is None and out.exists() and case_path.is_file() else ""
-    plan_outputs([out, *figures, *extra], [case_path], workbooks=[out],
-                 default_outputs=[out] if args.output is None else [], case=case_path, case_sha256=sha)
+    keep = plan_outputs([out, *figures, *extra], [case_path], workbooks=[out],
+                        default_outputs=[out] if args.output is None else [], case=case_path, case_sha256=sha)
     code, results = _solve_one(args, args.case, args.scenario, None)
     from .xlsx_util import publish_together
 
-    with publish_together():  # the workbook and its figures, or nothing
+    with publish_together() as pub:  # the workbook and its figures, or nothing
+        _keep_aside(pub, keep)
         path = _write_one(args, results, out)
     _print_summary(results, path, (lambda *a: None) if args.quiet else print, quiet=args.quiet)
+    _say_kept(pub)
     return code
+
+
+def _keep_aside(pub, keep: dict) -> None:
+    """Default outputs holding another input's results are kept under a new name when ours are published."""
+    for out, backup in keep.items():
+        pub.keep_aside(out, backup)
+
+
+def _say_kept(pub) -> None:
+    for target, backup in pub.kept:
+        print(f"note: {target.name} held the results of another input; they are kept as {backup}",
+              file=sys.stderr)
 
 
 #: Name of the base case (no scenario) in a scenario comparison.

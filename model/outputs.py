@@ -23,13 +23,18 @@ def _same_file_key(p: Path) -> str:
 
 
 def plan_outputs(outputs: list[Path], inputs: list[Path], *, workbooks: list[Path] | None = None,
-                 default_outputs: list[Path] = (), case: Path | None = None, case_sha256: str = "") -> None:
+                 default_outputs: list[Path] = (), case: Path | None = None,
+                 case_sha256: str = "") -> dict[Path, Path]:
     """Check every output path of a command before any work: unique, not an input, writable now.
 
     ``workbooks`` must end in .xlsx (default: every output ending in .xlsx or without a suffix).
     ``default_outputs`` were chosen by the tool, not the user: an existing one that holds the
-    results of a different input (its summary records another path and another SHA-256) is
-    refused rather than silently replaced. Raises InputError with every problem; creates nothing.
+    results of a different input (its summary records another path and another SHA-256) is never
+    silently replaced: the returned mapping names, for each such output, the file its current
+    content is kept as (``<stem>.previous-<first 8 hex of that input's SHA-256>.xlsx``) when the new
+    results are published (:meth:`model.xlsx_util.Publication.keep_aside`). An existing default
+    output that is not a results workbook of this tool is refused. Raises InputError with every
+    problem; creates nothing.
     """
     from .errors import Problem
     from .xlsx_util import output_problem
@@ -58,12 +63,16 @@ def plan_outputs(outputs: list[Path], inputs: list[Path], *, workbooks: list[Pat
     for out in (workbooks if workbooks is not None else []):
         if Path(out).suffix.lower() != ".xlsx":
             problems.append(f"the output {out} must end in .xlsx")
+    keep: dict[Path, Path] = {}
     for out in default_outputs:
         clash = _other_input(Path(out), case, case_sha256)
-        if clash:
+        if isinstance(clash, Path):
+            keep[Path(out)] = clash
+        elif clash:
             problems.append(Problem(str(out), None, None, clash, scope="file"))
     if problems:
         raise InputError(problems)
+    return keep
 
 
 def _samefile(a: Path, b: Path) -> bool:
@@ -95,8 +104,9 @@ def recorded_input(path: Path) -> tuple[str, str] | None:
         wb.close()
 
 
-def _other_input(out: Path, case: Path | None, sha: str) -> str | None:
-    """Why the existing default output ``out`` must not be replaced by results of ``case``, or None."""
+def _other_input(out: Path, case: Path | None, sha: str) -> str | Path | None:
+    """None when the existing default output ``out`` may be replaced by results of ``case`` (absent, or
+    a re-run); a Path to keep it as when it holds another input's results; else why it is refused."""
     if case is None or not out.is_file():
         return None
     rec = recorded_input(out)
@@ -108,8 +118,13 @@ def _other_input(out: Path, case: Path | None, sha: str) -> str | None:
         return None  # the same input content: a re-run
     if path and _same_file_key(Path(path)) == _same_file_key(Path(case)):
         return None  # the same input file (edited since): a re-run
-    return (f"{out} holds the results of another input ({path or 'unknown'}); this run's input is "
-            f"{Path(case).resolve()}. Choose where to write with -o, or move that file away")
+    tag = (digest or "unknown")[:8]
+    backup = out.with_name(f"{out.stem}.previous-{tag}{out.suffix}")
+    n = 2
+    while backup.exists():
+        backup = out.with_name(f"{out.stem}.previous-{tag}-{n}{out.suffix}")
+        n += 1
+    return backup
 
 
 def figure_paths(out: Path) -> list[Path]:

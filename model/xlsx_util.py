@@ -168,6 +168,13 @@ class Publication:
     def __init__(self):
         self.staged: dict[Path, Path] = {}  # target (absolute) -> staged file
         self.dirs: dict[Path, Path] = {}  # target folder -> staging folder
+        self.aside: dict[Path, Path] = {}  # target (absolute) -> where its current content is kept
+        self.kept: list[tuple[Path, Path]] = []  # (target, backup) actually kept by the commit
+
+    def keep_aside(self, target: str | os.PathLike, backup: str | os.PathLike) -> None:
+        """At :meth:`commit`, keep the current content of ``target`` as ``backup`` before replacing it
+        (a hard link, so that ``target`` never goes missing; a copy where links are not possible)."""
+        self.aside[Path(os.path.abspath(target))] = Path(os.path.abspath(backup))
 
     def staged_path(self, target: str | os.PathLike) -> Path | None:
         """Where the staged content of ``target`` is now (to read it back before the commit)."""
@@ -181,6 +188,15 @@ class Publication:
         return self.dirs[key]
 
     def commit(self) -> None:
+        import shutil
+
+        for target, backup in self.aside.items():
+            if target in self.staged and target.exists():
+                try:
+                    os.link(target, backup)
+                except OSError:
+                    shutil.copy2(target, backup)
+                self.kept.append((target, backup))
         folders = set()
         for target, tmp in self.staged.items():
             os.replace(tmp, target)

@@ -254,7 +254,9 @@ def test_failed_figures_publish_nothing(tmp_path, monkeypatch, capsys):
     assert files_in(out.parent) == ["r.xlsx"]  # no staging folder or temp file left
 
 
-def test_default_output_of_another_input_is_not_overwritten(tmp_path):
+def test_default_output_of_another_input_is_kept_not_overwritten(tmp_path):
+    """Two cases with one name in two folders: the second run's results take the default path, the
+    first run's results are kept beside them under a name that says so (never silently replaced)."""
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     a = case_with(tmp_path / "one", name="base_case.xlsx")
@@ -263,16 +265,35 @@ def test_default_output_of_another_input_is_not_overwritten(tmp_path):
     assert p.returncode == 0, p.stderr
     out = tmp_path / "outputs" / "base_case_results.xlsx"
     before = out.read_bytes()
-    wb = openpyxl.load_workbook(out, read_only=True)
-    s = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
-    wb.close()
+
+    def recorded(path):
+        wb = openpyxl.load_workbook(path, read_only=True)
+        s = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True) if r[0]}
+        wb.close()
+        return s
+
+    s = recorded(out)
     assert Path(s["input_file"]).is_absolute() and Path(s["input_file"]) == a.resolve()
     assert len(s["input_sha256"]) == 64
     p = run_cli("run", b, "--no-figures", "-q", cwd=tmp_path)
-    assert p.returncode == 2 and "holds the results of another input" in p.stderr and "-o" in p.stderr
-    assert out.read_bytes() == before
-    p = run_cli("run", a, "--no-figures", "-q", cwd=tmp_path)  # the same input again: a re-run
     assert p.returncode == 0, p.stderr
+    kept = tmp_path / "outputs" / f"base_case_results.previous-{s['input_sha256'][:8]}.xlsx"
+    assert "held the results of another input" in p.stderr and kept.name in p.stderr
+    assert kept.read_bytes() == before  # the first input's results, byte for byte
+    assert Path(recorded(out)["input_file"]) == b.resolve()
+    p = run_cli("run", b, "--no-figures", "-q", cwd=tmp_path)  # the same input again: a re-run, nothing kept
+    assert p.returncode == 0, p.stderr
+    assert sorted(f.name for f in (tmp_path / "outputs").iterdir()) == sorted(["base_case_results.xlsx", kept.name])
+
+
+def test_a_default_output_that_is_not_ours_is_refused(tmp_path):
+    a = case_with(tmp_path, name="base_case.xlsx")
+    out = tmp_path / "outputs" / "base_case_results.xlsx"
+    out.parent.mkdir()
+    out.write_bytes(b"a planner's own file")
+    p = run_cli("run", a, "--no-figures", "-q", cwd=tmp_path)
+    assert p.returncode == 2 and "not a results workbook of this tool" in p.stderr and "-o" in p.stderr
+    assert out.read_bytes() == b"a planner's own file"
 
 
 # =========================================================================== class 5: formulas
@@ -519,3 +540,20 @@ def test_problems_in_every_sheet_in_one_pass(tmp_path):
         load_case(case_with(tmp_path, edit))
     sheets = {p.sheet for p in ei.value.problems}
     assert sheets >= {"settings", "demand", "materials", "facilities", "imports", "intensity"}, ei.value.report()
+
+
+def test_publication_keeps_a_replaced_target_aside(tmp_path):
+    from model.xlsx_util import atomic_write, publish_together
+
+    target, backup = tmp_path / "r.xlsx", tmp_path / "r.previous-0000.xlsx"
+    target.write_bytes(b"old results")
+    with publish_together() as pub:
+        pub.keep_aside(target, backup)
+        atomic_write(target, lambda fh: fh.write(b"new results"))
+    assert target.read_bytes() == b"new results" and backup.read_bytes() == b"old results"
+    assert [(t.name, b.name) for t, b in pub.kept] == [(target.name, backup.name)]
+    with pytest.raises(RuntimeError):  # a failed publication keeps nothing aside and replaces nothing
+        with publish_together() as pub:
+            pub.keep_aside(target, tmp_path / "other.xlsx")
+            raise RuntimeError("write failed")
+    assert target.read_bytes() == b"new results" and not (tmp_path / "other.xlsx").exists()

@@ -254,16 +254,17 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     raw, design, cases = prepare_sweep(case, definition=definition, samples=samples, seed=seed)
     case_path = Path(raw.path) if raw.path else Path("case.xlsx")
     out = Path(output) if output else default_output(case_path)
+    keep: dict = {}
     if write_outputs:  # every output decided and checked before the first solve (model.outputs)
         from ..outputs import plan_outputs
 
-        names = ["npv_hist", "tornado", "sobol", "morris"]
+        names = ["cost_hist", "tornado", "sobol", "morris"]
         files = [out, out.with_suffix(".parquet"), out.with_suffix(".csv"),
                  *([out.parent / f"{out.stem}_{n}.png" for n in names] if figures else [])]
         inputs = [Path(raw.path)] if raw.path else []
         if definition is not None:
             inputs.append(Path(definition))
-        plan_outputs(files, inputs, workbooks=[out],
+        keep = plan_outputs(files, inputs, workbooks=[out],
                      default_outputs=[out] if not output else [], case=Path(raw.path) if raw.path else None,
                      case_sha256=raw.sha256)
     if workers is not None and workers < 0:
@@ -345,8 +346,13 @@ def run_sweep(case, *, output=None, definition=None, workers: int | None = None,
     if write_outputs:
         from ..xlsx_util import publish_together
 
-        with publish_together():  # the workbook, its tables and figures, or nothing
+        with publish_together() as pub:  # the workbook, its tables and figures, or nothing
+            for target, backup in keep.items():  # another input's sweep results are kept, not replaced
+                for suffix in (".xlsx", ".parquet", ".csv"):
+                    pub.keep_aside(target.with_suffix(suffix), backup.with_suffix(suffix))
             result.paths = write_outputs_all(result, out, figures=figures)
+        result.notes = [*result.notes, *(f"{t.name} held the sweep results of another input; they are kept as {b}"
+                                         for t, b in pub.kept)]
     return result
 
 
