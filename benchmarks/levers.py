@@ -33,6 +33,7 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "scaled": ("strengthened", {"user_objective_scale": -20}),
     "heur_off": ("strengthened", {"mip_heuristic_effort": 0.0}),
     "heur_0.2": ("strengthened", {"mip_heuristic_effort": 0.2}),
+    "heur_0.01": ("strengthened", {"mip_heuristic_effort": 0.01}),
     "nosym": ("strengthened", {"mip_detect_symmetry": False}),
     "norestart": ("strengthened", {"mip_allow_restart": False}),
     "nopresolve": ("strengthened", {"presolve": "off"}),
