@@ -33,6 +33,7 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "scaled": ("strengthened", {"user_objective_scale": -20}),
     "heur_off": ("strengthened", {"mip_heuristic_effort": 0.0}),
     "heur_0.2": ("strengthened", {"mip_heuristic_effort": 0.2}),
+    "heur_0.01": ("strengthened", {"mip_heuristic_effort": 0.01}),
     "nosym": ("strengthened", {"mip_detect_symmetry": False}),
     "norestart": ("strengthened", {"mip_allow_restart": False}),
     "nopresolve": ("strengthened", {"presolve": "off"}),
@@ -50,6 +51,9 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "content": ("content", {}),
     "covers": ("covers", {}),
     "recipe": ("recipe", {}),
+    # issue 13 third pass: the window covers on top of the default (off by default)
+    "window": ("window", {}),
+    "all_covers": ("all_covers", {}),
     "direct": ("direct", {}),
     "rf_start": ("direct", {"_start": "relax_and_fix"}),
 }
@@ -87,9 +91,21 @@ def _recipe():
     return Strengthening(recipe_covers=True)
 
 
+def _window():
+    from model.formulation import Strengthening
+
+    return Strengthening(window_covers=True)
+
+
+def _all_covers():
+    from model.formulation import Strengthening
+
+    return Strengthening(content_covers=True, recipe_covers=True)
+
+
 FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks, "pass1": _pass1,
          "content": _content, "covers": _covers,
-         "recipe": _recipe}
+         "recipe": _recipe, "window": _window, "all_covers": _all_covers}
 
 
 def attach_tracker(h) -> dict[str, float]:

@@ -7,7 +7,7 @@ is one of three kinds:
 
 * **reformulation** (``stock_variables``): a change of variables; the same model.
 * **valid** (``bounds``, ``cumulative_link``, ``cover_cuts``, ``open_output``, ``supply_covers``,
-  ``recipe_covers``, ``content_covers``, ``integer_*``):
+  ``recipe_covers``, ``content_covers``, ``window_covers``, ``integer_*``):
   satisfied by every integer-feasible point of the core model, so the feasible set is unchanged;
   only the LP relaxation gets tighter.
 * **optimum-preserving** (``open_at_first_build``, ``symmetry``, ``dominance``): cuts off feasible
@@ -100,6 +100,9 @@ class Strengthening:
     #: mixed-integer rounding of the local-content row over the material modules in service
     #: (measured: no gain across the benchmark set; off)
     content_covers: bool = False
+    #: c-MIR of the supply covers summed over windows of years, in whole builds (a module built in v
+    #: serves v..v+L-1)
+    window_covers: bool = False
 
     @classmethod
     def of(cls, strengthen: "bool | Strengthening") -> "Strengthening":
@@ -740,6 +743,98 @@ def content_covers(m, data) -> None:
     _rows(m, "s_content_cover", rows)
 
 
+# --------------------------------------------------------------------------- window covers
+#: window lengths (years) of :func:`window_covers`
+WINDOW_LENGTHS: tuple[int, ...] = (2, 3, 5, 8)
+
+
+def window_covers(m, data) -> None:
+    """c-MIR of the supply covers summed over a window of years, in whole builds (valid).
+
+    Take p, a class S as in :func:`supply_covers` (buildable members sharing module size s and
+    ramp-up r, q and u = s/q as there, plus every facility of p that cannot build) and a window
+    W = [y1, y2] of years. Summing the cover of :func:`supply_covers` over W:
+
+        x_W + u sum_{y in W} Z_y >= beta,   x_W = sum_{y in W} x_y >= 0,   beta = sum_{y in W} (B[p,y] - E_S[y])
+
+    In builds: ``Z_y = sum_{f in S} (q N[f,y] - q (1 - r) build[f,y])`` and ``N[f,y] = sum_{v <= y,
+    y - v < L_f} build[f,v]``, so ``sum_{y in W} Z_y = sum_{f,v} c[f,v] build[f,v]`` with the whole
+    numbers ``c[f,v] = q n[f,v] - q (1 - r) [v in W]`` (r q is whole), ``n[f,v]`` = the years of W in
+    which a module of vintage v is in service (v..v+L_f-1). This is the knapsack ``sum alpha[f,v]
+    build[f,v] + x_W / delta >= b`` with divisor ``delta = u |W|`` (a whole module over the whole
+    window), ``alpha = u c / delta = c / |W|``, ``b = beta / delta``; builds are whole and >= 0,
+    x_W >= 0. With f0 = b - floor(b) > 0 and ``f_a = alpha - floor(alpha)`` its mixed-integer
+    rounding (the MIR of the <= form ``-sum alpha z - x/delta <= -b``, times -delta f0) is
+
+        sum_{f,v} delta f0 (floor(alpha) + min(1, f_a / f0)) build[f,v] + x_W >= delta f0 ceil(b)
+
+    valid at every whole build >= 0 and x_W >= 0. A module serving the whole window has alpha = 1,
+    one serving part of it alpha < 1: the row says that the window's cumulative need, not met by
+    imports, forces whole modules, each worth at most its share of the window. Rows with
+    ``beta <= 0`` or f0 within 1e-3 of a whole number are skipped. S is each whole class (not its
+    members alone); windows of :data:`WINDOW_LENGTHS` ending in each year.
+
+    Version 2: the yearly covers it sums are valid with every feature (:func:`supply_covers`);
+    committed builds are whole builds >= 0 like any other; vintage capex does not enter.
+    """
+    floor_of = demand_floor(data)
+    allow_unmet = data.settings.allow_unmet_demand
+    years = list(data.years)
+    rows = {}
+    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
+        fs, fixed, classes = module_classes(data, product)
+        for (size, r), members in classes.items():
+            q = _ramp_denominator(r)
+            if q is None:
+                continue
+            unit = size / q
+            S = set(members) | set(fixed)
+            label = f"size {size:g} ramp-up {r:g}"
+            for j2, y2 in enumerate(years):
+                for w in WINDOW_LENGTHS:
+                    if j2 - w + 1 < 0:
+                        continue
+                    win = years[j2 - w + 1: j2 + 1]
+                    if any((product, y) not in floor_of for y in win):
+                        continue
+                    beta = sum(floor_of[product, y][0] - sum(data.existing_capacity(f, y) for f in S) for y in win)
+                    delta = unit * w
+                    b = beta / delta
+                    if b <= 1e-9:
+                        continue
+                    f0 = b - math.floor(b)
+                    if f0 < 1e-3 or f0 > 1 - 1e-3:
+                        continue
+                    terms = []
+                    for f in members:
+                        life = data.facilities[f].lifetime_years
+                        for v in data.build_years(f):
+                            if v > y2 or (f, v) not in m.build:
+                                continue
+                            n = sum(1 for y in win if v <= y and y - v < life)
+                            c = q * n - (round(q * (1.0 - r)) if v in win else 0)
+                            if c == 0:
+                                continue
+                            alpha = c / w
+                            fa = alpha - math.floor(alpha)
+                            coef = delta * f0 * (math.floor(alpha) + min(1.0, fa / f0))
+                            if coef != 0:
+                                terms.append((coef, m.build[f, v]))
+                    if not terms:
+                        continue
+                    for y in win:
+                        _, weights = floor_of[product, y]
+                        terms += [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
+                        if product != "cells":
+                            terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
+                        for k, a in weights:
+                            terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                            if allow_unmet:
+                                terms.append((a, m.unmet[k, y]))
+                    rows[product, label, y2, w] = (delta * f0 * math.ceil(b), _lin(terms), None)
+    _rows(m, "s_window_cover", rows)
+
+
 # --------------------------------------------------------------------------- integer stocks
 def integer_in_service(m, data) -> None:
     """``s_n[f,y] = N[f,y]``, integer in [0, M] (valid: N is a sum of integers, N <= K <= M; unchanged
@@ -781,6 +876,8 @@ def add(m: pyo.ConcreteModel, data: "CaseData", s: Strengthening) -> None:
         supply_covers(m, data, recipes=True)
     if s.content_covers:
         content_covers(m, data)
+    if s.window_covers:
+        window_covers(m, data)
     if s.integer_in_service:
         integer_in_service(m, data)
     if s.integer_product_total:
