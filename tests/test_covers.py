@@ -1,4 +1,4 @@
-"""The issue-13 cover cuts (``supply_covers``, ``recipe_covers``, ``content_covers``) keep the optimum and lift the LP bound.
+"""The issue-13 cover cuts (``supply_covers``, ``recipe_covers``, ``content_covers``, ``window_covers``) keep the optimum and lift the LP bound.
 
 Each randomised case (version 1 from :func:`test_strengthening.random_tables`, version 2 with
 recipes, cell imports, committed builds and vintage capex from
@@ -22,6 +22,8 @@ from test_strengthening_v2 import random_v2_tables
 COVERS = Strengthening(supply_covers=True, recipe_covers=True, content_covers=True)
 COVERS_ALONE = Strengthening(**{**{f: False for f in Strengthening.__dataclass_fields__},
                                 "supply_covers": True, "recipe_covers": True, "content_covers": True})
+WINDOW = Strengthening(window_covers=True)
+WINDOW_ALONE = Strengthening(**{**{f: False for f in Strengthening.__dataclass_fields__}, "window_covers": True})
 
 
 def _lp_bound(data, strengthen) -> float | None:
@@ -35,30 +37,41 @@ def _lp_bound(data, strengthen) -> float | None:
     return info.objective
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_random_cases_keep_the_optimum(tmp_path, seed):
-    data = _load(tmp_path, random_tables(200 + seed))
+#: Each switch set under test: on top of the default strengthening, and alone; with its seeds
+#: (version-1 cases, version-2 cases, LP-bound cases).
+SWITCHES = {
+    "covers": (COVERS, COVERS_ALONE, [200 + i for i in range(12)], [300 + i for i in range(12)], [400 + i for i in range(4)]),
+    "window covers": (WINDOW, WINDOW_ALONE, [600 + i for i in range(6)], [700 + i for i in range(6)], [800 + i for i in range(3)]),
+}
+
+
+@pytest.mark.parametrize("name,seed", [(n, s) for n, v in SWITCHES.items() for s in v[2]])
+def test_random_cases_keep_the_optimum(tmp_path, name, seed):
+    on_default, alone = SWITCHES[name][:2]
+    data = _load(tmp_path, random_tables(seed))
     plain = _solve(data, False)
-    _assert_same(plain, _solve(data, COVERS), f"seed {seed}, covers on the default")
-    _assert_same(plain, _solve(data, COVERS_ALONE), f"seed {seed}, covers alone")
+    _assert_same(plain, _solve(data, on_default), f"seed {seed}, {name} on the default")
+    _assert_same(plain, _solve(data, alone), f"seed {seed}, {name} alone")
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_random_v2_cases_keep_the_optimum(seed):
-    data = build_case(raw_workbook(random_v2_tables(300 + seed)))
+@pytest.mark.parametrize("name,seed", [(n, s) for n, v in SWITCHES.items() for s in v[3]])
+def test_random_v2_cases_keep_the_optimum(name, seed):
+    on_default, alone = SWITCHES[name][:2]
+    data = build_case(raw_workbook(random_v2_tables(seed)))
     plain = _solve(data, False)
-    _assert_same(plain, _solve(data, COVERS), f"v2 seed {seed}, covers on the default")
-    _assert_same(plain, _solve(data, COVERS_ALONE), f"v2 seed {seed}, covers alone")
+    _assert_same(plain, _solve(data, on_default), f"v2 seed {seed}, {name} on the default")
+    _assert_same(plain, _solve(data, alone), f"v2 seed {seed}, {name} alone")
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_lp_bound_never_weaker(seed):
-    data = build_case(raw_workbook(random_v2_tables(400 + seed)))
-    default, covers = _lp_bound(data, True), _lp_bound(data, COVERS)
+@pytest.mark.parametrize("name,seed", [(n, s) for n, v in SWITCHES.items() for s in v[4]])
+def test_lp_bound_never_weaker(name, seed):
+    on_default = SWITCHES[name][0]
+    data = build_case(raw_workbook(random_v2_tables(seed)))
+    default, cut = _lp_bound(data, True), _lp_bound(data, on_default)
     if default is None:
-        assert covers is None  # valid cuts cannot make an infeasible relaxation feasible
+        assert cut is None  # valid cuts cannot make an infeasible relaxation feasible
     else:
-        assert covers is not None and covers >= default - 1e-7 * abs(default)
+        assert cut is not None and cut >= default - 1e-7 * abs(default)
 
 
 def _capped_import_case() -> dict:
@@ -115,3 +128,14 @@ def test_recipe_floor_adds_the_products_floor():
     assert floors["lithium", y][0] == pytest.approx(r_pcam * floors["pcam", y][0])
     assert floors["pcam", y][0] > 0
     assert len(m.s_recipe_cover) > 0  # rows for pcam (made by candidates) and its whole-module rounding
+
+
+def test_window_rows_on_a_capped_import_case_with_rebuilds():
+    t = _capped_import_case()
+    for f in t["facilities"]:
+        f["lifetime_years"] = 2  # modules retire and are rebuilt inside the horizon
+    data = build_case(raw_workbook(t))
+    m = build_model(data, strengthen=WINDOW)
+    assert len(m.s_window_cover) > 0
+    assert _lp_bound(data, WINDOW_ALONE) >= _lp_bound(data, False) * (1 - 1e-9)
+    _assert_same(_solve(data, False), _solve(data, WINDOW), "capped imports, rebuilds")
