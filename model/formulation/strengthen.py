@@ -446,6 +446,18 @@ def module_classes(data, product: str) -> tuple[tuple[str, ...], list[str], dict
             classes.setdefault((fac.module_size, fac.ramp_up_first_year), []).append(f)
     return fs, fixed, classes
 
+
+def cover_classes(data):
+    """``(product, facilities making it, those that cannot build, module_size, ramp_up, class members, q)``
+    for every class of :func:`module_classes` whose first-year ramp is a fraction with a small
+    denominator q (the cover cuts count capacity in units of ``module_size / q``)."""
+    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
+        fs, fixed, classes = module_classes(data, product)
+        for (size, r), members in classes.items():
+            q = _ramp_denominator(r)
+            if q is not None:
+                yield product, fs, fixed, size, r, members, q
+
 def _ramp_denominator(r: float) -> int | None:
     """Smallest q in 1..12 with r q whole (a facility's capacity in units of module_size / q)."""
     for q in range(1, 13):
@@ -479,24 +491,19 @@ def cover_cuts(m, data) -> None:
     U = max_local_output(data)
     V = consumption_max(data)
     rows = {}
-    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
-        fs, fixed, classes = module_classes(data, product)
+    for product, fs, fixed, size, r, members, q in cover_classes(data):
         bounds = (("V", V), ("U", U)) if product in data.exports else (("U", U),)
-        for (size, r), members in classes.items():
-            q = _ramp_denominator(r)
-            if q is None:
-                continue
-            subsets = [tuple(members)] + ([(f,) for f in members] if len(members) > 1 else [])
-            for sub in subsets:
-                label = sub[0] if len(sub) == 1 else f"all of size {size:g} ramp-up {r:g}"
-                for which, table in bounds:
-                    for y in data.years:
-                        bound = table.get((product, y))
-                        if bound is None:
-                            continue
-                        row = _cover_row(m, data, product, sub, fixed, q, size / q, r, y, bound, which == "V")
-                        if row is not None:
-                            rows[product, label, which, y] = row
+        subsets = [tuple(members)] + ([(f,) for f in members] if len(members) > 1 else [])
+        for sub in subsets:
+            label = sub[0] if len(sub) == 1 else f"all of size {size:g} ramp-up {r:g}"
+            for which, table in bounds:
+                for y in data.years:
+                    bound = table.get((product, y))
+                    if bound is None:
+                        continue
+                    row = _cover_row(m, data, product, sub, fixed, q, size / q, r, y, bound, which == "V")
+                    if row is not None:
+                        rows[product, label, which, y] = row
     _rows(m, "s_cover_cut", rows)
 
 
@@ -617,46 +624,41 @@ def supply_covers(m, data, recipes: bool = False) -> None:
     floor_of = recipe_floors(m, data) if recipes else demand_floor(data)
     allow_unmet = data.settings.allow_unmet_demand
     rows = {}
-    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
-        fs, fixed, classes = module_classes(data, product)
-        for (size, r), members in classes.items():
-            q = _ramp_denominator(r)
-            if q is None:
-                continue
-            unit = size / q
-            subsets = [tuple(members)] + ([(f,) for f in members] if len(members) > 1 else [])
-            for sub in subsets:
-                label = sub[0] if len(sub) == 1 else f"all of size {size:g} ramp-up {r:g}"
-                S = set(sub) | set(fixed)
-                for y in data.years:
-                    if (product, y) not in floor_of:
-                        continue
-                    B, weights = floor_of[product, y]
-                    e = sum(data.existing_capacity(f, y) for f in S)
-                    b = (B - e) / unit
-                    if b <= 1e-9:
-                        continue
-                    lo = math.floor(b + 1e-9)
-                    g = B - e - lo * unit
-                    if g < 1e-6 * unit:
-                        continue  # b is whole: the LP relaxation of the cover is already tight
-                    z_terms = []
-                    for f in sub:
-                        z_terms += [(q * c, v) for c, v in m.shared.N_terms[f, y]]
-                        if (f, y) in m.build and r < 1:
-                            z_terms.append((-q * (1.0 - r), m.build[f, y]))
-                    if not z_terms:
-                        continue
-                    x_terms = [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
-                    if recipes:
-                        x_terms += list(weights)  # the X terms of recipe_floors
-                    elif product != "cells":
-                        x_terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
-                    for k, a in (() if recipes else weights):
-                        x_terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
-                        if allow_unmet:
-                            x_terms.append((a, m.unmet[k, y]))
-                    rows[product, label, y] = (g * (lo + 1), _lin(x_terms + [(g * c, v) for c, v in z_terms]), None)
+    for product, fs, fixed, size, r, members, q in cover_classes(data):
+        unit = size / q
+        subsets = [tuple(members)] + ([(f,) for f in members] if len(members) > 1 else [])
+        for sub in subsets:
+            label = sub[0] if len(sub) == 1 else f"all of size {size:g} ramp-up {r:g}"
+            S = set(sub) | set(fixed)
+            for y in data.years:
+                if (product, y) not in floor_of:
+                    continue
+                B, weights = floor_of[product, y]
+                e = sum(data.existing_capacity(f, y) for f in S)
+                b = (B - e) / unit
+                if b <= 1e-9:
+                    continue
+                lo = math.floor(b + 1e-9)
+                g = B - e - lo * unit
+                if g < 1e-6 * unit:
+                    continue  # b is whole: the LP relaxation of the cover is already tight
+                z_terms = []
+                for f in sub:
+                    z_terms += [(q * c, v) for c, v in m.shared.N_terms[f, y]]
+                    if (f, y) in m.build and r < 1:
+                        z_terms.append((-q * (1.0 - r), m.build[f, y]))
+                if not z_terms:
+                    continue
+                x_terms = [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
+                if recipes:
+                    x_terms += list(weights)  # the X terms of recipe_floors
+                elif product != "cells":
+                    x_terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
+                for k, a in (() if recipes else weights):
+                    x_terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                    if allow_unmet:
+                        x_terms.append((a, m.unmet[k, y]))
+                rows[product, label, y] = (g * (lo + 1), _lin(x_terms + [(g * c, v) for c, v in z_terms]), None)
     _rows(m, "s_recipe_cover" if recipes else "s_supply_cover", rows)
 
 
@@ -781,57 +783,52 @@ def window_covers(m, data) -> None:
     allow_unmet = data.settings.allow_unmet_demand
     years = list(data.years)
     rows = {}
-    for product in dict.fromkeys(fac.product for fac in data.facilities.values()):
-        fs, fixed, classes = module_classes(data, product)
-        for (size, r), members in classes.items():
-            q = _ramp_denominator(r)
-            if q is None:
-                continue
-            unit = size / q
-            S = set(members) | set(fixed)
-            label = f"size {size:g} ramp-up {r:g}"
-            for j2, y2 in enumerate(years):
-                for w in WINDOW_LENGTHS:
-                    if j2 - w + 1 < 0:
-                        continue
-                    win = years[j2 - w + 1: j2 + 1]
-                    if any((product, y) not in floor_of for y in win):
-                        continue
-                    beta = sum(floor_of[product, y][0] - sum(data.existing_capacity(f, y) for f in S) for y in win)
-                    delta = unit * w
-                    b = beta / delta
-                    if b <= 1e-9:
-                        continue
-                    f0 = b - math.floor(b)
-                    if f0 < 1e-3 or f0 > 1 - 1e-3:
-                        continue
-                    terms = []
-                    for f in members:
-                        life = data.facilities[f].lifetime_years
-                        for v in data.build_years(f):
-                            if v > y2 or (f, v) not in m.build:
-                                continue
-                            n = sum(1 for y in win if v <= y and y - v < life)
-                            c = q * n - (round(q * (1.0 - r)) if v in win else 0)
-                            if c == 0:
-                                continue
-                            alpha = c / w
-                            fa = alpha - math.floor(alpha)
-                            coef = delta * f0 * (math.floor(alpha) + min(1.0, fa / f0))
-                            if coef != 0:
-                                terms.append((coef, m.build[f, v]))
-                    if not terms:
-                        continue
-                    for y in win:
-                        _, weights = floor_of[product, y]
-                        terms += [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
-                        if product != "cells":
-                            terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
-                        for k, a in weights:
-                            terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
-                            if allow_unmet:
-                                terms.append((a, m.unmet[k, y]))
-                    rows[product, label, y2, w] = (delta * f0 * math.ceil(b), _lin(terms), None)
+    for product, fs, fixed, size, r, members, q in cover_classes(data):
+        unit = size / q
+        S = set(members) | set(fixed)
+        label = f"size {size:g} ramp-up {r:g}"
+        for j2, y2 in enumerate(years):
+            for w in WINDOW_LENGTHS:
+                if j2 - w + 1 < 0:
+                    continue
+                win = years[j2 - w + 1: j2 + 1]
+                if any((product, y) not in floor_of for y in win):
+                    continue
+                beta = sum(floor_of[product, y][0] - sum(data.existing_capacity(f, y) for f in S) for y in win)
+                delta = unit * w
+                b = beta / delta
+                if b <= 1e-9:
+                    continue
+                f0 = b - math.floor(b)
+                if f0 < 1e-3 or f0 > 1 - 1e-3:
+                    continue
+                terms = []
+                for f in members:
+                    life = data.facilities[f].lifetime_years
+                    for v in data.build_years(f):
+                        if v > y2 or (f, v) not in m.build:
+                            continue
+                        n = sum(1 for y in win if v <= y and y - v < life)
+                        c = q * n - (round(q * (1.0 - r)) if v in win else 0)
+                        if c == 0:
+                            continue
+                        alpha = c / w
+                        fa = alpha - math.floor(alpha)
+                        coef = delta * f0 * (math.floor(alpha) + min(1.0, fa / f0))
+                        if coef != 0:
+                            terms.append((coef, m.build[f, v]))
+                if not terms:
+                    continue
+                for y in win:
+                    _, weights = floor_of[product, y]
+                    terms += [t for f in fs if f not in S for t in _output_terms(m, data, f, y)]
+                    if product != "cells":
+                        terms += [(1.0, m.imp[product, o, y]) for o in m.shared.routes.get((product, y), ())]
+                    for k, a in weights:
+                        terms += [(a, m.cimp[k, o, y]) for o in m.shared.cell_routes.get((k, y), ())]
+                        if allow_unmet:
+                            terms.append((a, m.unmet[k, y]))
+                rows[product, label, y2, w] = (delta * f0 * math.ceil(b), _lin(terms), None)
     _rows(m, "s_window_cover", rows)
 
 
