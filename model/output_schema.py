@@ -169,7 +169,7 @@ CELLS = "cells"
 #: (pattern, section, unit or None (= from the case), meaning, direction); first match wins.
 _RULES: tuple[tuple[str, str, str | None, str, str], ...] = (
     (r"unmet_demand_alert", "demand", None, "", ""),
-    (r"status", "plan", None, "optimal, or time_limit_feasible (a plan, not proven best), infeasible, unbounded", ""),
+    (r"status", "cost", None, "optimal, or time_limit_feasible (a plan, not proven best), infeasible, unbounded", ""),
     (r"net_present_cost_usd|objective_npv_usd", "cost", "USD",
      "all costs less export revenue over the horizon, discounted to the base year (lower is better)", "lower"),
     (r"unmet_penalty_usd", "cost", "USD",

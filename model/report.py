@@ -83,8 +83,9 @@ def summary_rows(results: Results, extra_notes: Sequence[str] = (),
     return rows
 
 
-#: Cover-sheet sections, in order (:data:`model.kpis.SECTIONS`).
-SECTION_TITLES = {"plan": "Plan", "cost": "Cost", "demand": "Demand", "local content": "Local content",
+#: Cover-sheet sections, in order: the headline (how the run ended and what it costs) first, so that a
+#: printed cover leads with it; then demand, local content, the plan in detail, provenance.
+SECTION_TITLES = {"cost": "Cost", "demand": "Demand", "local content": "Local content", "plan": "Plan",
                   "run provenance": "Run provenance"}
 
 
