@@ -19,7 +19,6 @@ import argparse
 import csv
 import math
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,12 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "all_covers": ("all_covers", {}),
     "direct": ("direct", {}),
     "rf_start": ("direct", {"_start": "relax_and_fix"}),
+    # issue 13 fourth pass: HiGHS 1.16's parallel tree search on both cores ("using up to 2 workers
+    # across 2 threads"), and the spread over HiGHS's random seed (what racing two seeds could buy)
+    "par2": ("strengthened", {"parallel": "on", "threads": 2}),
+    "seed1": ("strengthened", {"random_seed": 1}),
+    "seed2": ("strengthened", {"random_seed": 2}),
+    "seed3": ("strengthened", {"random_seed": 3}),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
 
@@ -155,6 +160,9 @@ def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, A
     """Solve ``mps`` with HiGHS; times to gaps 1e-3 / 1e-4, root gap, nodes, objective."""
     import highspy
 
+    from model.solve import reset_thread_scheduler
+
+    reset_thread_scheduler()  # each solve starts HiGHS's scheduler with its own thread count
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     if isinstance(mps, (str, Path)):
@@ -271,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--work", type=Path, default=None,
+                    help="where the case workbooks and MPS files are cached (default OUT/work)")
     a = ap.parse_args(argv)
     configs = [c.strip() for c in a.configs.split(",") if c.strip()]
     for c in configs:
@@ -279,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for size in [s.strip() for s in a.sizes.split(",") if s.strip()]:
         for seed in [int(s) for s in a.seeds.split(",") if s.strip()]:
-            mps = prepare_mps(size, seed, a.out / "work")
+            mps = prepare_mps(size, seed, a.work or a.out / "work")
             ref = None
             best: dict[str, tuple[float, list[float]]] = {}  # formulation -> (objective, column values)
             for c in configs:
