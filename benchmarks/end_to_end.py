@@ -16,7 +16,8 @@ whenever it finds a better plan and otherwise every 5 s, so the time to 1e-3 is 
 line that shows it: up to 5 s late. ``rest`` = wall - the phases: interpreter start, imports, the
 forked solver child and the console summary.
 
-Writes ``end_to_end.json`` and ``end_to_end.md`` into ``--out`` and prints the table.
+Writes ``end_to_end.json`` and ``end_to_end.md`` into ``--out`` and prints the table; what each run
+printed (HiGHS's whole log included) is kept in ``--out/logs/<case>.log``.
 """
 from __future__ import annotations
 
@@ -95,8 +96,9 @@ def parse_log(stdout: str) -> dict[str, Any]:
     return out
 
 
-def run_one(case: Path, *, gap: float, time_limit_s: float, threads: int | None) -> dict[str, Any]:
-    """One run of the command line on ``case`` as a fresh process; measured."""
+def run_one(case: Path, *, gap: float, time_limit_s: float, threads: int | None,
+            log_dir: Path | None = None) -> dict[str, Any]:
+    """One run of the command line on ``case`` as a fresh process; measured (what it printed kept in ``log_dir``)."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "model.cli", "run", str(case), "-o", str(Path(tmp) / "results.xlsx"),
                "--mip-gap", repr(gap), "--time-limit", repr(time_limit_s), "--tee"]
@@ -107,6 +109,9 @@ def run_one(case: Path, *, gap: float, time_limit_s: float, threads: int | None)
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - t0
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / f"{case.stem}.log").write_text(" ".join(cmd) + "\n" + p.stdout + p.stderr)
     rec: dict[str, Any] = {"case": case.stem, "exit": p.returncode, "wall_s": wall,
                            "cpu_s": (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)}
     rec.update(parse_log(p.stdout))
@@ -162,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             case = work / f"{size}_s{seed}.xlsx"
             if not case.exists():
                 write_case(case, spec_by_name(size), seed)
-            r = run_one(case, gap=a.gap, time_limit_s=a.time_limit, threads=a.threads)
+            r = run_one(case, gap=a.gap, time_limit_s=a.time_limit, threads=a.threads, log_dir=a.out / "logs")
             rows.append(r)
             print(f"{r['case']}: wall {r['wall_s']:.1f} s, HiGHS {_f(r['highs_mip_s'])} s, outside "
                   f"{_f(r['outside_highs_s'])} s, status {r['status']}", flush=True)

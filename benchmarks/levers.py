@@ -61,6 +61,11 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "seed1": ("strengthened", {"random_seed": 1}),
     "seed2": ("strengthened", {"random_seed": 2}),
     "seed3": ("strengthened", {"random_seed": 3}),
+    # branching: pseudo-cost reliability (strong-branching effort; HiGHS default 8), cuts at nodes
+    "rel2": ("strengthened", {"mip_pscost_minreliable": 2}),
+    "rel16": ("strengthened", {"mip_pscost_minreliable": 16}),
+    "rel32": ("strengthened", {"mip_pscost_minreliable": 32}),
+    "nodecuts_off": ("strengthened", {"mip_allow_cut_separation_at_nodes": False}),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
 

@@ -422,6 +422,9 @@ def _print_summary(results, path, say, quiet: bool) -> None:
         imported = _imports_line(t.get("sourcing"), data)
         if imported:
             say("imported over the horizon: " + imported)
+        exported = _imports_line(t.get("sourcing"), data, kind="export")
+        if exported:
+            say("exported over the horizon: " + exported)
         shares = [(k, v) for k, v in s.items() if k.startswith("local_value_share_") and v is not None]
         if shares:
             say("local value share: " + ", ".join(f"{k.rsplit('_', 1)[1]} {float(v) * 100:.1f}%" for k, v in shares))
@@ -434,11 +437,12 @@ def _print_summary(results, path, say, quiet: bool) -> None:
     say(f"time: {phases}")
 
 
-def _imports_line(sourcing, data) -> str:
-    """``cathode_LFP 1,223,800 t, cells_LFP 21.0 GWh, ...``: what the plan buys abroad, largest value first."""
+def _imports_line(sourcing, data, kind: str = "import") -> str:
+    """``cathode_LFP 1,223,800 t, cells_LFP 21.0 GWh, ...``: what the plan buys abroad (``kind`` "import") or
+    sells abroad ("export") over the horizon, by material."""
     if sourcing is None or not len(sourcing):
         return ""
-    imp = sourcing[sourcing["source_kind"] == "import"].groupby("material", sort=False)["quantity"].sum()
+    imp = sourcing[sourcing["source_kind"] == kind].groupby("material", sort=False)["quantity"].sum()
     parts = []
     for mat, q in imp.items():
         if q <= 1e-9:

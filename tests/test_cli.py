@@ -127,6 +127,21 @@ def test_no_arguments_solves_default_case(tmp_path):
     p = run_entry_point(cwd=tmp_path)  # the README's first command: the real entry point, in its own process
     assert p.returncode == 0, p.stdout + p.stderr
     assert (tmp_path / "outputs" / "base_case_results.xlsx").exists()
+    # the console names what the plan buys and sells abroad, each as the sourcing sheet totals it
+    wb = openpyxl.load_workbook(tmp_path / "outputs" / "base_case_results.xlsx", read_only=True)
+    rows = list(wb["sourcing"].iter_rows(values_only=True))
+    wb.close()
+    head = rows[0]
+    exported: dict = {}
+    for r in rows[1:]:
+        rec = dict(zip(head, r))
+        if rec["source_kind"] == "export":
+            exported[rec["material"]] = exported.get(rec["material"], 0.0) + rec["quantity"]
+    assert exported, "the default case exports pCAM"
+    line = next(x for x in p.stdout.splitlines() if x.startswith("exported over the horizon: "))
+    for mat, q in exported.items():
+        if q > 0.5:
+            assert f"{mat} {q:,.0f}" in line, (mat, q, line)
 
 
 
