@@ -19,8 +19,6 @@ to a 1e-4 gap. Writes ``v2_ablation.csv`` and ``v2_ablation.md`` into ``--out``.
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import sys
 from pathlib import Path
 
@@ -71,7 +69,7 @@ def prepare(size: str, seed: int, variant: str, work: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.levers import _fmt, solve_mps
+    from benchmarks.levers import _fmt, geo_mean, solve_mps, time_to_gap, write_csv
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.v2_ablation", description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="medium_v2")
@@ -94,10 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{a.size}_s{seed} {v:>22}: 1e-3 {_fmt(r['t_1e-3'])} s, 1e-4 {_fmt(r['t_1e-4'])} s, {r['nodes']} "
                   f"nodes, root gap {_fmt(r['root_gap'], '.2e')}, {r['status']}", flush=True)
     a.out.mkdir(parents=True, exist_ok=True)
-    with open(a.out / "v2_ablation.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(rows, a.out / "v2_ablation.csv")
     lines = ["| case | variant | t to 1e-3 s | t to 1e-4 s | nodes | root gap | status | gap at the end |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -105,8 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{_fmt(r['root_gap'], '.1e')} | {r['status']} | {_fmt(r['gap'], '.1e')} |")
     lines += ["", "| variant | geometric mean of the time to 1e-4 (limit counted) s |", "|---|---|"]
     for v in variants:
-        ts = [r["t_1e-4"] if not math.isnan(r["t_1e-4"]) else r["seconds"] for r in rows if r["variant"] == v]
-        lines.append(f"| {v} | {math.exp(sum(math.log(max(t, 0.01)) for t in ts) / len(ts)):.1f} |")
+        lines.append(f"| {v} | {geo_mean(time_to_gap(r) for r in rows if r['variant'] == v):.1f} |")
     text = "\n".join(lines) + "\n"
     (a.out / "v2_ablation.md").write_text(text)
     print(text)

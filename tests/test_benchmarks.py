@@ -123,3 +123,24 @@ def test_goal_table_judges_what_the_suites_wrote(tmp_path):
     (tmp_path / "goal1" / "end_to_end.json").write_text(json.dumps(e2e([20.0, 29.9])))
     run_benchmarks.main(["--summary-only", "--out", str(tmp_path)])
     assert "| met on every seed |" in (tmp_path / "where_we_stand.md").read_text()
+
+
+def test_v2_ablation_variants_remove_what_they_name(tmp_path):
+    """Each ablation variant removes exactly its group of version-2 inputs, and the rest stays a valid case."""
+    from benchmarks import v2_ablation
+
+    full = generate_tables("small_v2", seed=0)
+    assert full["cell_imports"] and full["recipes"] and full["committed_builds"]
+    for name, cut in v2_ablation.VARIANTS.items():
+        t = generate_tables("small_v2", seed=0)
+        if cut is not None:
+            cut(t)
+        removed = {k for k in ("cell_imports", "recipes", "committed_builds") if not t[k]}
+        vintage = any(f["capex_change_per_year"] for f in t["facilities"])
+        assert (removed, vintage) == {"full": (set(), True), "no_cell_imports": ({"cell_imports"}, True),
+                                      "no_recipes": ({"recipes"}, True),
+                                      "no_committed_vintage": ({"committed_builds"}, False)}[name]
+        assert {k: v for k, v in t.items() if k not in ("cell_imports", "recipes", "committed_builds", "facilities")} \
+            == {k: v for k, v in full.items() if k not in ("cell_imports", "recipes", "committed_builds", "facilities")}
+    mps = v2_ablation.prepare("small_v2", 0, "no_recipes", tmp_path)
+    assert mps.exists() and mps.stat().st_size > 0
