@@ -419,12 +419,10 @@ def _print_summary(results, path, say, quiet: bool) -> None:
                 say(f"  {f} ({fac.product}, {fac.module_size:g}/module): {items}")
         else:
             say("builds: none")
-        imported = _imports_line(t.get("sourcing"), data)
-        if imported:
-            say("imported over the horizon: " + imported)
-        exported = _imports_line(t.get("sourcing"), data, kind="export")
-        if exported:
-            say("exported over the horizon: " + exported)
+        for kind, verb in (("imports", "imported"), ("exports", "exported")):
+            traded = _traded_line(s, data, kind)
+            if traded:
+                say(f"{verb} over the horizon: {traded}")
         shares = [(k, v) for k, v in s.items() if k.startswith("local_value_share_") and v is not None]
         if shares:
             say("local value share: " + ", ".join(f"{k.rsplit('_', 1)[1]} {float(v) * 100:.1f}%" for k, v in shares))
@@ -437,18 +435,19 @@ def _print_summary(results, path, say, quiet: bool) -> None:
     say(f"time: {phases}")
 
 
-def _imports_line(sourcing, data, kind: str = "import") -> str:
-    """``cathode_LFP 1,223,800 t, cells_LFP 21.0 GWh, ...``: what the plan buys abroad (``kind`` "import") or
-    sells abroad ("export") over the horizon, by material."""
-    if sourcing is None or not len(sourcing):
-        return ""
-    imp = sourcing[sourcing["source_kind"] == kind].groupby("material", sort=False)["quantity"].sum()
+def _traded_line(summary: dict, data, kind: str) -> str:
+    """``cathode_LFP 1,223,800 t, cells_LFP 21.0 GWh, ...``: the ``<kind>_<material>_total`` KPIs of the
+    summary (``kind`` "imports" or "exports") that are above zero, in the summary's order."""
+    from .kpis import material_units
+
+    units = material_units(data)
     parts = []
-    for mat, q in imp.items():
-        if q <= 1e-9:
+    for key, q in summary.items():
+        if not (key.startswith(kind + "_") and key.endswith("_total")) or not q or q <= 1e-9:
             continue
-        unit = "GWh" if str(mat).startswith("cells_") else (data.materials[mat].unit if mat in data.materials else "")
-        parts.append(f"{mat} {q:,.1f} {unit}".rstrip() if unit == "GWh" else f"{mat} {q:,.0f} {unit}".rstrip())
+        mat = key[len(kind) + 1:-len("_total")]
+        unit = units.get(mat, "")
+        parts.append(f"{mat} {q:,.1f} {unit}" if unit == "GWh" else f"{mat} {q:,.0f} {unit}".rstrip())
     return ", ".join(parts)
 
 

@@ -38,7 +38,8 @@ def kpis(results, years: Sequence[int] | None = None) -> dict[str, Any]:
     Keys: ``net_present_cost_usd``, ``unmet_penalty_usd`` (discounted), ``penalty_share_of_cost``,
     ``unmet_gwh_total``, ``unmet_gwh_<year>`` of the worst year, ``capacity_<product>_<year>``,
     ``local_value_share_<year>``, ``imports_<material>_total`` (imported cells as
-    ``imports_cells_<chemistry>_total``, GWh), ``modules_built_total``, ``modules_built_<facility>``
+    ``imports_cells_<chemistry>_total``, GWh), ``exports_<material>_total`` for every exportable
+    material, ``modules_built_total``, ``modules_built_<facility>``
     and ``first_build_year_<facility>`` for every facility that can build.
     """
     data, t = results.case, results.tables or {}
@@ -81,6 +82,9 @@ def kpis(results, years: Sequence[int] | None = None) -> dict[str, Any]:
         for m in mats:
             if m in imp.index or m in data.materials:
                 out[f"imports_{m}_total"] = float(imp.get(m, 0.0))
+        exp = src[src.source_kind == "export"].groupby("material", sort=False)["quantity"].sum()
+        for m in data.exports:
+            out[f"exports_{m}_total"] = float(exp.get(m, 0.0))
     out["modules_built_total"] = int(b["modules_built"].sum())
     for f, fac in data.facilities.items():
         if not fac.can_build:

@@ -192,6 +192,7 @@ _RULES: tuple[tuple[str, str, str | None, str, str], ...] = (
     (r"first_build_year_(.+)", "plan", "year", "year the first new module of {0} comes online (blank: never)", ""),
     (r"imports_cells_(.+)_total", "plan", "GWh", "imported {0} cells over the horizon", ""),
     (r"imports_(.+)_total", "plan", "{unit}", "imports of {0} over the horizon", ""),
+    (r"exports_(.+)_total", "plan", "{unit}", "exports of {0} over the horizon", ""),
     (r"local_value_share_(\d{4})", "local content", "share",
      "local value share in {0} (local value / value of what the cells use)", "higher"),
     (r"local_value_share_target_(\d{4})", "local content", "share", "local-content target in {0}", ""),
