@@ -58,6 +58,21 @@ def test_sweep_case_objective_equals_run_objective(make_case, tmp_path):
         assert stored["objective_npv_usd"] == pytest.approx(ran.solve.objective, rel=1e-9, abs=1e-6), c.overrides
 
 
+def test_a_results_workbook_sweeps_like_its_case(make_case, tmp_path):
+    """``run`` accepts its own results workbook as a case, so does ``sweep``: same cases, same objectives."""
+    rows = [{"address": "settings.discount_rate", "operation": "=", "low": 0.04, "high": 0.12, "steps": 2,
+             "design": "oat"}]
+    path = sweep_case(make_case, rows)
+    results = tmp_path / "r" / "case_results.xlsx"
+    assert run_cli("run", path, "-o", results).returncode == 0
+    a = run_sweep(path, output=tmp_path / "a" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False,
+                  write_outputs=False)
+    b = run_sweep(results, output=tmp_path / "b" / "s.xlsx", workers=0, mip_rel_gap=0.0, figures=False,
+                  write_outputs=False)
+    assert b.n_failed == 0 and len(b.table) == len(a.table) == 3
+    assert b.table.net_present_cost_usd.tolist() == pytest.approx(a.table.net_present_cost_usd.tolist(), rel=1e-9)
+
+
 def test_sweep_worker_solves_with_one_thread_after_another_thread_count(make_case, tmp_path):
     """HiGHS's thread scheduler is per process: a solve with threads=2 earlier in the process must not
     stop the worker's threads=1 solves (the in-process sweep resets the scheduler before each case)."""

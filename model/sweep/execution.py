@@ -223,9 +223,11 @@ def default_output(case_path: Path) -> Path:
 def prepare_sweep(case, *, definition=None, samples: int | None = None, seed: int = DEFAULT_SEED):
     """Read and check everything before anything is written: ``(raw, design, cases)``."""
     from ..data import build_case
+    from ..results_workbook import inputs_from_report
     from ..workbook import read_workbook
 
     raw = case if isinstance(case, RawWorkbook) else read_workbook(case)
+    raw = inputs_from_report(raw)  # a results workbook is a valid case, as for `run`: its echoed inputs
     build_case(raw)  # the base case must be valid (InputError otherwise)
     if definition is not None:
         sheet = read_definition_file(definition)
