@@ -162,7 +162,9 @@ def _add(results) -> None:
              "the cost of one more unit (one more GWh of cell demand, one more unit of a material, one more "
              "percentage point of local-content target) given the modules already in the plan, not the value of "
              "building more. marginal_usd_per_unit is in that year's USD (dual / discount factor); cells are in "
-             "USD per GWh (1e6 USD/GWh = 1 USD/kWh)."]
+             "USD per GWh (1e6 USD/GWh = 1 USD/kWh). A material that is neither made, bought, sold nor used in a "
+             "year has no unique marginal cost (the table shows the solver's choice, often 0); make_vs_buy prices "
+             "it at its cheapest landed import."]
     obj = results.solve.objective
     if obj is not None and lp.objective is not None and lp.objective < obj - OBJ_TOL * max(1.0, abs(obj)):
         notes.append(f"With the build plan fixed, the LP finds a cheaper operation than the reported plan by "
@@ -208,26 +210,22 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
 
 
-def _vintage_capex(data, f: str, y: int) -> float:
-    """capex[f,y] = capex_usd_per_module * (1 + capex_change_per_year) ** (y - base_year) (Version 2, 5)."""
-    fac = data.facilities[f]
-    g = float(getattr(fac, "capex_change_per_year", 0.0) or 0.0)
-    return fac.capex_usd_per_module * (1.0 + g) ** (y - data.settings.base_year)
+def _unit_cost(mat: str, y: int, mc: dict, cheapest: dict, flows: set) -> float:
+    """What one more unit of an input costs in year y: its marginal cost when the material flows that year,
+    else its cheapest landed import.
 
-
-def _cell_landed_usd_per_gwh(data, k: str, o: str, y: int) -> float:
-    """1e6 * ((1 + tariff) * price * (1 + escalation) ** (y - base_year) + freight) (Version 2, 3)."""
-    rt = data.cell_imports[(k, o)]
-    return 1e6 * ((1.0 + rt.tariff_rate) * rt.price_usd_per_kwh
-                  * (1.0 + rt.price_escalation_per_year) ** (y - data.settings.base_year) + rt.freight_usd_per_kwh)
-
-
-def _unit_cost(mat: str, y: int, mc: dict, cheapest: dict) -> float:
-    """What one more unit of an input costs in year y: its marginal cost, else its cheapest landed import."""
+    The marginal cost is the dual of the material's balance row. When nothing is made, bought, sold or used
+    of the material in y, every term of that row is zero and its dual is not unique (HiGHS may give 0); one
+    more unit would then be imported, so the cheapest landed import is its cost (the marginal when no route
+    is open).
+    """
     v = mc.get((mat, y), math.nan)
+    c = cheapest.get((mat, y), math.nan)
+    if (mat, y) not in flows and math.isfinite(c):
+        return c
     if v is not None and math.isfinite(v):
         return float(v)
-    return cheapest.get((mat, y), math.nan)
+    return c
 
 
 def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None,
@@ -245,8 +243,7 @@ def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None,
         for r in sourcing.itertuples(index=False):
             key = (r.material, int(r.year), r.source_kind)
             qty[key] = qty.get(key, 0.0) + float(r.quantity)
-    recipes = {pm: a for pm, a in dict(getattr(data, "recipes", {}) or {}).items() if a > 0}
-    cell_imports = dict(getattr(data, "cell_imports", {}) or {})
+    flows = {(mat, y) for (mat, y, _), q in qty.items() if q > 1e-9}
     cheapest: dict[tuple[str, int], float] = {}
     for (mm, o) in data.imports:
         for y in data.import_years(mm, o):
@@ -255,7 +252,7 @@ def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None,
     rows = []
     for mat, info in data.materials.items():
         unit = info.unit or "unit"
-        inputs = [(m, a) for (p, m), a in recipes.items() if p == mat]
+        inputs = data.recipe_inputs(mat)
         facs = data.facilities_making(mat)
         buildable = [f for f in facs if data.facilities[f].can_build and data.facilities[f].module_size > 0]
         var_cost = min((data.facilities[f].variable_cost_usd_per_unit for f in facs), default=math.nan)
@@ -267,7 +264,7 @@ def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None,
             decision = "both" if local > 0 and imp > 0 else "make" if local > 0 else "buy" if imp > 0 else "none"
             routes = [(data.landed_cost(mat, o, y), o) for (mm, o) in data.imports if mm == mat
                       and y in data.import_years(mat, o)]
-            c_inputs = math.fsum(a * _unit_cost(m, y, mc, cheapest) for m, a in inputs) if inputs else 0.0
+            c_inputs = math.fsum(a * _unit_cost(m, y, mc, cheapest, flows) for m, a in inputs)
             rows.append(_row(data, mat, y, unit, consumption, decision, local, imp, exp, routes, buildable,
                              var_cost, c_inputs, mc.get((mat, y), math.nan), what=mat))
     for k in data.chemistries:
@@ -284,9 +281,9 @@ def make_vs_buy_table(data, marg: pd.DataFrame, sourcing: pd.DataFrame | None,
             local = float(made.get(y, 0.0))
             imp = qty.get((label, y, "import"), 0.0)
             decision = "both" if local > 0 and imp > 0 else "make" if local > 0 else "buy" if imp > 0 else "none"
-            routes = [(_cell_landed_usd_per_gwh(data, kk, o, y), o) for (kk, o), rt in cell_imports.items()
-                      if kk == k and y >= rt.first_year]
-            c_inputs = math.fsum(a * _unit_cost(m, y, mc, cheapest) for m, a in materials)
+            routes = [(1e6 * data.cell_landed_cost_usd_per_kwh(kk, o, y), o) for (kk, o) in data.cell_imports
+                      if kk == k and y in data.cell_import_years(kk, o)]
+            c_inputs = math.fsum(a * _unit_cost(m, y, mc, cheapest, flows) for m, a in materials)
             rows.append(_row(data, label, y, "GWh", local + imp, decision, local, imp, 0.0, routes, buildable,
                              var_cost, c_inputs, mc_cells.get((k, y), math.nan), what=f"{k} cells"))
     return pd.DataFrame(rows, columns=list(MAKE_VS_BUY_COLUMNS))
@@ -297,7 +294,7 @@ def _row(data, mat, y, unit, consumption, decision, local, imp, exp, routes, bui
     full = {}
     for f in buildable:
         fac = data.facilities[f]
-        full[f] = (data.crf(f) * _vintage_capex(data, f, y) + fac.fixed_om_usd_per_module_year) / fac.module_size \
+        full[f] = (data.crf(f) * data.capex_usd(f, y) + fac.fixed_om_usd_per_module_year) / fac.module_size \
             + fac.variable_cost_usd_per_unit + c_inputs
     best = min(full, key=full.get) if full else None
     c_imp, origin = min(routes) if routes else (math.nan, None)
@@ -328,7 +325,7 @@ def _break_even_text(data, mat, unit, y, best, c_loc, origin, c_imp, be_capex) -
     if best is None:
         return f"no facility for {mat} can be built: import (cheapest {origin}, {_price(c_imp, unit)} landed)"
     fac = data.facilities[best]
-    capex = _vintage_capex(data, best, y)
+    capex = data.capex_usd(best, y)
     late = (f"; {best} can run only from {fac.earliest_online_year}" if y < fac.earliest_online_year else "")
     loc, imp = _price(c_loc, unit), _price(c_imp, unit)
     if c_loc < c_imp:

@@ -521,3 +521,29 @@ def test_base_case_matches_stored_objective(base_case_solved):
     assert res.tables["demand"]["unmet_gwh"].sum() == pytest.approx(0.0, abs=1e-6)
     b = res.tables["build_schedule"]
     assert b[(b["product"] == "cells") & (b["year"] == data.years[-1])]["capacity"].sum() >= 100 - 1e-6
+
+
+def test_make_vs_buy_prices_unused_recipe_inputs_at_their_landed_import(base_case_solved):
+    """The plan imports all LFP cathode and makes no LFP precursor or lithium carbonate, so their balance
+    rows carry nothing and their duals are not unique: the inputs of a locally made tonne are priced at
+    their cheapest landed import, and the make-vs-buy text then agrees with the plan (import is cheaper)."""
+    import copy
+
+    from model.marginals import add_marginal_costs
+
+    data, solved = base_case_solved
+    res = copy.copy(solved)  # the fixture is shared: marginals go into a copy of its tables
+    res.tables, res.notes = dict(solved.tables), []
+    add_marginal_costs(res)
+    mvb = res.tables["make_vs_buy"]
+    lfp = mvb[mvb.material == "cathode_LFP"]
+    assert len(lfp) == len(data.years) and (lfp.local_quantity == 0).all()
+
+    def cheapest(mat, y):
+        return min(data.landed_cost(m, o, y) for (m, o) in data.imports if m == mat and y in data.import_years(m, o))
+
+    for r in lfp.itertuples():
+        inputs = sum(a * cheapest(m, r.year) for m, a in data.recipe_inputs("cathode_LFP"))
+        assert r.input_cost_usd_per_unit == pytest.approx(inputs, rel=1e-9)
+        assert r.local_full_cost_usd_per_unit > r.cheapest_import_usd_per_unit, r.year
+        assert "is cheaper than importing" not in r.break_even, r.year
