@@ -400,9 +400,8 @@ def _print_summary(results, path, say, quiet: bool) -> None:
             line += f" | gap {info.mip_gap:.2e}"
     print(line + f" | results: {path}")
     alert = None
-    if info.has_solution and "demand" in t:
-        unmet = float(t["demand"]["unmet_gwh"].sum())
-        alert = unmet_alert(unmet, s.get("penalty_share_of_cost"), s.get("unmet_penalty_usd"))
+    if info.has_solution:
+        alert = unmet_alert(s.get("unmet_gwh_total"), s.get("penalty_share_of_cost"), s.get("unmet_penalty_usd"))
     if alert:  # loud even with --quiet: a plan that buys its way out with a penalty is not a plan
         bar = "!" * 78
         print(f"{bar}\n{alert}\n{bar}", file=sys.stderr)

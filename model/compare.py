@@ -31,14 +31,14 @@ from .output_schema import (COST_CATEGORIES, COST_KEY, OLD_COST_KEY, PLAN_STATUS
 from .overrides import SCENARIOS, cell_text, quote_key
 from .results_workbook import inputs_from_report
 from .schema import SHEETS_BY_NAME
-from .styles import FMT_SIGNED_USD, Styles as _Styles, format_of_unit, write_cover, write_table
+from .styles import (FMT_PCT_CHANGE as FMT_CHANGE, FMT_SHARE as FMT_PCT, FMT_SIGNED_USD, FMT_USD,
+                     FMT_USD_BN as FMT_BN1, Styles as _Styles, format_of_unit, write_cover, write_table)
 from .workbook import RawSheet, RawWorkbook, normalise, read_workbook
 
 SUMMARY = SUMMARY_SHEET
 #: Input sheets compared cell by cell (the core schema, then the scenarios sheet).
 INPUT_SHEETS = tuple(sh.name for sh in (*schema.SHEETS, schema.SCENARIOS))  # the schema's sheets, v2 included
 #: Result tables read from a results workbook (their sheets are never taken for inputs).
-RESULT_SHEETS = tuple(TABLE_COLUMNS)
 #: Summary lines that say how a run was made (shown after the KPIs).
 RUN_KEYS = ("input_file", "input_sha256", "scenario", "overrides", "mip_gap", "setting_mip_rel_gap",
             "setting_time_limit_s", "solver_version", "model_version")
@@ -47,13 +47,10 @@ NO_PLAN = "no plan"
 LOCAL_SHARE = "local_share"
 REL_TOL = 1e-9  # two numbers closer than this (relative) are the same
 
-FMT_USD = "#,##0"
-FMT_PCT = "0.0%"
 FMT_GAP = "0.00%"
-FMT_QTY = "#,##0.00"
+FMT_QTY_FINE = "#,##0.00"  # quantities compared across runs: two decimals so small changes show
 FMT_INT = "0"
 
-_MAX_WIDTH, _MIN_WIDTH = 60, 8
 
 
 # --------------------------------------------------------------------------- reading a results workbook
@@ -200,7 +197,7 @@ def _kpi_format(key: str) -> str | None:
     f = format_of_unit(unit) if unit else None
     if f:
         return f
-    if k.startswith(("capacity", "unmet", "imports", "modules")):
+    if k.startswith(("capacity", "unmet", "imports", "exports", "modules")):
         return "#,##0"
     return None
 
@@ -761,9 +758,7 @@ _DIFF_NOTES = {
 }
 
 
-FMT_BN1 = '#,##0.0,,," bn"'
 FMT_BN_SIGNED = '+#,##0.00,,," bn";-#,##0.00,,," bn";0.00'
-FMT_CHANGE = "+0.0%;-0.0%;0.0%"
 def _last_share_key(books: Sequence[ResultsBook]) -> str | None:
     keys = sorted({k for b in books for k in b.summary if k.startswith("local_value_share_") and k[-4:].isdigit()})
     return keys[-1] if keys else None
@@ -842,7 +837,7 @@ def build_comparison_workbook(c: Comparison):
 
     ws = wb.create_sheet("kpis")
     _write_table(ws, ["item", "unit", "A", "B", "difference", "pct_difference", "reading"], c.kpis, st,
-                 [None, None, _kpi_fmt3, _kpi_fmt3, _kpi_fmt3, FMT_CHANGE, None],
+                 [None, None, _kpi_fmt, _kpi_fmt, _kpi_fmt, FMT_CHANGE, None],
                  {**_DIFF_NOTES, "reading": "better / worse for the planner: lower cost and unmet demand, higher "
                                             "local share are better",
                   "unit": "unit of the row (USD values are shown in billions)"})
@@ -858,7 +853,7 @@ def build_comparison_workbook(c: Comparison):
     units = {**_material_units(c.a), **_material_units(c.b)}
     rows = [[m, y, k, "share" if k == LOCAL_SHARE else units.get(m, ""), va, vb, d]
             for m, y, k, va, vb, d in c.sourcing]
-    share_or_qty = lambda row: FMT_PCT if row[2] == LOCAL_SHARE else FMT_QTY  # noqa: E731
+    share_or_qty = lambda row: FMT_PCT if row[2] == LOCAL_SHARE else FMT_QTY_FINE  # noqa: E731
     _write_table(ws, ["material", "year", "source_kind", "unit", "A", "B", "difference"], rows, st,
                  [None, FMT_INT, None, None, share_or_qty, share_or_qty, share_or_qty],
                  {**_DIFF_NOTES, "source_kind": "local / import / export quantities that differ (the material's "
@@ -881,8 +876,6 @@ def build_comparison_workbook(c: Comparison):
     return wb
 
 
-def _kpi_fmt3(row) -> str | None:
-    return _kpi_format(str(row[0]))
 
 
 def _material_units(book: ResultsBook) -> dict[str, str]:

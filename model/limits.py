@@ -231,20 +231,11 @@ FAMILIES: tuple[Family, ...] = (
 )
 
 #: Defaults of Version-2 columns not (yet) in the schema.
-_V2_DEFAULTS = {"price_escalation_per_year": 0.0, "freight_usd_per_kwh": 0.0, "tariff_rate": 0.0,
-                "capex_change_per_year": 0.0, "lifetime_years": 25}
-
-
 def _column_default(sheet: str, column: str):
+    """The schema's default of ``sheet.column`` (every column a family reads is in the schema)."""
     from . import schema as S
 
-    sh = S.SHEETS_BY_NAME.get(sheet)
-    if sh is not None:
-        try:
-            return sh.column(column).default
-        except KeyError:
-            pass
-    return _V2_DEFAULTS.get(column)
+    return S.SHEETS_BY_NAME[sheet].column(column).default
 
 
 def _rows(raw, sheet: str, columns: tuple[str, ...]):

@@ -80,7 +80,7 @@ def unit_of(column: str) -> str | None:
         return "modules"
     if low.startswith(("imports_cells", "capacity_cells")):  # KPI columns: imported cells, cell capacity
         return "GWh"
-    if low.startswith(("imports_", "capacity_")):  # KPI columns of a material: in that material's unit
+    if low.startswith(("imports_", "exports_", "capacity_")):  # KPI columns of a material: in its unit
         return "units"
     if low.endswith("seconds"):
         return "seconds"

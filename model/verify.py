@@ -474,6 +474,7 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
     # --- demand: local cells + imported cells + unmet = D
     d = tables["demand"]
     seen = set()
+    unmet = {(k, y): 0.0 for k in fg.chemistries for y in years}
     for i, row in enumerate(d.itertuples(index=False)):
         r = dict(zip(d.columns, row))
         k, y = _text(r["chemistry"]), year_of(r["year"], f"demand row {i + 2}")
@@ -487,6 +488,8 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
             continue
         seen.add((k, y))
         dem, met, u = _num(r["demand_gwh"]), _num(r["met_gwh"]), _num(r["unmet_gwh"])
+        if (k, y) in unmet and math.isfinite(u):
+            unmet[k, y] = u
         ck.eq(dem, fg.demand(k, y), f"cell demand of {k} in {y}")
         ck.eq(met, cells.get((k, y), 0.0) + cimp.get((k, y), 0.0), f"cells met of {k} in {y} (made + imported)")
         ck.eq(cells.get((k, y), 0.0) + cimp.get((k, y), 0.0) + u, fg.demand(k, y), f"cell demand balance of {k} in {y}",
@@ -498,16 +501,10 @@ def recheck(data, tables: Mapping[str, pd.DataFrame], objective: float | None = 
             ck.eq(_num(r["local_gwh"]), cells.get((k, y), 0.0), f"cells made locally of {k} in {y}")
         if "imported_gwh" in d.columns:
             ck.eq(_num(r["imported_gwh"]), cimp.get((k, y), 0.0), f"cells imported of {k} in {y}")
-    unmet = {(k, y): 0.0 for k in fg.chemistries for y in years}
     for k in fg.chemistries:
         for y in years:
             if (k, y) not in seen:
                 ck.fail(f"demand: no row for {k} in {y}")
-    for row in d.itertuples(index=False):
-        r = dict(zip(d.columns, row))
-        y = _year(r["year"])
-        if (_text(r["chemistry"]), y) in unmet and math.isfinite(_num(r["unmet_gwh"])):
-            unmet[_text(r["chemistry"]), y] = _num(r["unmet_gwh"])
 
     # --- material balance with recipe use (Version 2, 2), and the material_use table
     cell_use: dict[tuple[str, int, str], float] = defaultdict(float)  # (material, year, chemistry)

@@ -425,7 +425,6 @@ def col_letter(i: int) -> str:
     return s
 
 
-_col_letter = col_letter  # backwards-compatible name
 
 
 def _entity_error(exc: BaseException) -> bool:

@@ -27,7 +27,7 @@ vintage capex is charged on ``build`` directly, whatever the form of K and N.
 
 The block keeps, for the other blocks and the strengthening, the linear terms of K, C and N as
 lists of ``(coefficient, variable)`` in ``m.shared.K_terms``, ``C_terms``, ``N_terms`` (keyed by
-(f, y); empty when zero), and the expressions ``m.shared.N`` and ``m.shared.cap``.
+(f, y); empty when zero), and the expressions ``m.shared.cap``.
 """
 from __future__ import annotations
 
@@ -108,11 +108,10 @@ def add(m: pyo.ConcreteModel, data: CaseData, *, cumulative_link: bool = False, 
     sh = m.shared
     sh.K_terms, sh.C_terms, sh.N_terms = K, C, N
 
-    # N[f,y] and cap[f,y] as plain dicts of linear expressions (cheaper than Expression components)
+    # cap[f,y] as a plain dict of linear expressions (cheaper than Expression components)
     for f, fac in facilities.items():
         for y in years:
             nt = N[f, y]
-            sh.N[f, y] = linear(nt)
             e = data.existing_capacity(f, y)
             if nt:
                 terms = [(fac.module_size * c, v) for c, v in nt]

@@ -36,10 +36,6 @@ def add(m: pyo.ConcreteModel, data: CaseData) -> None:
     m.material_capacity = pyo.Constraint(m.MAT_F, m.Y, rule=material_capacity_rule)
     # index lists for the balance
     sh.makers = {mat: data.facilities_making(mat) for mat in data.materials}
-    for mat in data.materials:
-        for y in data.years:
-            fs = sh.makers[mat]
-            sh.local[mat, y] = sum(m.prodm[f, y] for f in fs) if fs else 0
     for (mat, o, y) in imp_idx:
         sh.routes.setdefault((mat, y), []).append(o)
     sh.uses = {mat: [(k, a) for (k, mm), a in data.intensity.items() if mm == mat and a != 0] for mat in data.materials}

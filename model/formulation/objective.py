@@ -25,6 +25,5 @@ def add(m: pyo.ConcreteModel, data: CaseData) -> None:
             coefs.append(df * c)
             variables.append(v)
     constant = sum(data.discount_factor(y) * a for (cat, y), a in sh.cost_constants.items())
-    sh.objective_constant_usd = constant
     expr = LinearExpression(constant=constant, linear_coefs=coefs, linear_vars=variables)
     m.npv = pyo.Objective(expr=expr, sense=pyo.minimize)

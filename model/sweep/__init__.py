@@ -48,7 +48,7 @@ from .store import (  # noqa: F401
     CaseStore, RunSpec, atomic_write_bytes, case_hash, workbook_content_sha256,
 )
 from .worker import (  # noqa: F401
-    CaseRunner, FAILED, OK, kpis,
+    CaseRunner, OK, kpis,
 )
 from .execution import (  # noqa: F401
     SweepResult, default_output, prepare_sweep, run_sweep, run_sweep_cli,
@@ -58,5 +58,5 @@ from .analysis import (  # noqa: F401
     tornado_table,
 )
 from .output import (  # noqa: F401
-    build_workbook, csv_safe, pd_isna, summary_rows, summary_sections, write_figures, write_outputs_all,
+    build_workbook, csv_safe, summary_sections, write_figures, write_outputs_all,
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from .. import MODEL_VERSION, __version__
 from .analysis import SweepResult, tornado_label
@@ -147,12 +146,6 @@ def pd_isna(v) -> bool:
     return v is None or bool(pd.isna(v))
 
 
-def summary_rows(result: SweepResult) -> list[tuple[str, Any]]:
-    """The summary's ``(key, value)`` rows, section by section."""
-    sections, alerts = summary_sections(result)
-    return [*alerts, *[(r[0], r[1]) for _, rows in sections for r in rows]]
-
-
 #: Columns of the sweep's tables with their cover units beyond :data:`model.styles.COLUMN_UNITS`.
 _SWEEP_NOTES = {
     "case": "case number; 0 is the base case (no input changed)",
@@ -185,12 +178,6 @@ def _default_format(name: str) -> str | None:
     if name.endswith("seconds"):
         return "0.000"
     return None
-
-
-def _col_letter(i: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(i)
 
 
 def _cell(v):

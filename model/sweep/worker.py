@@ -22,7 +22,6 @@ from .store import RunSpec
 
 
 # --------------------------------------------------------------------------- the worker side
-FAILED = ("infeasible", "unbounded", "time_limit_no_solution", "error", "invalid_input", "verify_failed")
 OK = ("optimal", "time_limit_feasible")
 
 
