@@ -67,7 +67,8 @@ def mark(name):
 import model.cli  # noqa: F401 - what `battery-plan run` imports first
 from model.marginals import add_marginal_costs
 from model.pipeline import prepare_case, solve_case, summarise
-from model.report import run_history, write_report
+from model.report import write_report
+from model.results_workbook import run_history
 from model.workbook import read_workbook
 mark("imports")
 raw = read_workbook(sys.argv[1]); mark("read")

@@ -2,10 +2,10 @@
 
 :func:`kpis` reads only the result tables (and the case for names and units), never the solver:
 net present cost, unmet demand and the penalty's share of the cost, local value share, capacity by
-product, modules and first build year of every buildable facility, and imports by material.
+product, modules and first build year of every buildable facility, imports and exports by material.
 Solver internals (MIP gap, bounds, times) are run provenance, not KPIs.
 
-:func:`describe` gives each key its cover-sheet section, unit, one-line meaning and direction
+:func:`model.output_schema.describe` gives each key its cover-sheet section, unit, one-line meaning and direction
 (``lower`` is better for costs and unmet demand, ``higher`` for local share) so that a comparison
 can say whether a change is good news without guessing.
 """
@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from .output_schema import (  # noqa: F401 - the KPI names live in the output schema
-    CELLS, COST_KEY, KPI_YEARS, OLD_COST_KEY, PENALTY_ALERT_SHARE, SECTIONS, describe, direction, reading)
+from .output_schema import CELLS, COST_KEY, KPI_YEARS
 
 def kpi_years(data, years: Sequence[int] | None = None) -> list[int]:
     ys = [y for y in (KPI_YEARS if years is None else years) if y in data.years]

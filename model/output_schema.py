@@ -159,10 +159,6 @@ KPI_YEARS = (2030, 2035)
 COST_KEY = "net_present_cost_usd"
 #: Summary key of the objective before version 2; read as :data:`COST_KEY`.
 OLD_COST_KEY = "objective_npv_usd"
-#: A penalty share above this makes the summary, console and comparisons say so loudly.
-PENALTY_ALERT_SHARE = 0.0
-
-SECTIONS = ("plan", "cost", "demand", "local content", "run provenance")
 CELLS = "cells"
 
 

@@ -213,13 +213,14 @@ def summarise(results: Results, *, input_file: str = "", overrides_log: Sequence
     """The summary sheet: status, the planner's KPIs (:func:`model.kpis.kpis`) and the run's provenance.
 
     ``history`` lists the earlier runs whose results workbook became this run's input and
-    ``scenarios_applied`` the scenarios those runs applied (:func:`model.report.run_history`), so
+    ``scenarios_applied`` the scenarios those runs applied (:func:`model.results_workbook.run_history`), so
     the provenance survives re-runs. The report groups the keys in sections (plan, cost, demand,
     local content, run provenance) with units and meanings.
     """
     import pyomo
 
-    from .kpis import COST_KEY, kpis
+    from .kpis import kpis
+    from .output_schema import COST_KEY
 
     data, info = results.case, results.solve
     t = results.tables

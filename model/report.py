@@ -20,7 +20,7 @@ Sheets, in order:
 4. The input sheets as solved (``Results.case.raw``), same names, headers and rows, so the output
    can be read again as an input. An input sheet whose name is taken by a result sheet (the core
    input sheets ``demand`` and ``local_content`` always are) is written as ``input_<name>`` and
-   listed in the summary row ``input_sheets_renamed``; :func:`inputs_from_report` undoes that when
+   listed in the summary row ``input_sheets_renamed``; :func:`model.results_workbook.inputs_from_report` undoes that when
    a report is read back as a case.
 
 Every string goes through :func:`xlsx_util.set_cell`, so text that starts with ``=`` is stored as
@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import styles, xlsx_util
-from .charts import DATA_COL as _DATA_COL, write_charts  # noqa: F401 - _DATA_COL as before
-from .output_schema import (  # noqa: F401 - importable from here as before
+from .charts import write_charts
+from .output_schema import (
     CHARTS_SHEET, COLUMN_NOTES, INPUT_COPY_PREFIX, RENAMED_KEY, ROW_UNIT_TABLES, SUMMARY_SHEET, TABLE_COLUMNS)
 from .results import Results
-from .results_workbook import RunHistory, inputs_from_report, is_report, run_history  # noqa: F401 - as before
 from .workbook import RawSheet, normalise
 
 MAX_SHEET_NAME = 31
@@ -91,7 +90,7 @@ SECTION_TITLES = {"cost": "Cost", "demand": "Demand", "local content": "Local co
 
 def _summary_unit_format(key: str, v: Any, units: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(unit, number format) of a summary value: USD in billions with one decimal, shares as %."""
-    from .kpis import describe
+    from .output_schema import describe
 
     _, unit, _, _ = describe(key, units)
     if not _is_number(v):
@@ -113,7 +112,7 @@ def _summary_unit_format(key: str, v: Any, units: Mapping[str, str]) -> tuple[st
 
 def cover_sections(rows: Sequence[tuple[str, Any]], units: Mapping[str, str] | None = None):
     """Summary rows grouped into the cover's sections: ``[(title, [(key, value, unit, meaning, fmt)])]``."""
-    from .kpis import describe
+    from .output_schema import describe
 
     units = units or {}
     groups: dict[str, list] = {k: [] for k in SECTION_TITLES}

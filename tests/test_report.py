@@ -13,6 +13,8 @@ import pytest
 
 from cases import tiny_tables
 from model import report as R
+from model.charts import DATA_COL
+from model.results_workbook import inputs_from_report, is_report
 from model.data import build_case, load_case
 from model.figures import chart_data, write_figures
 from model.results import COST_CATEGORIES, TABLE_COLUMNS, Results, SolveInfo
@@ -211,7 +213,7 @@ def test_native_charts(written, results):
     assert len(charts) >= 2 + len(chart_data(results).materials)
     # chart data lives on the charts sheet: the year header row of the first table
     ws = wb["charts"]
-    years = [ws.cell(5, R._DATA_COL + j).value for j in range(1, len(results.case.years) + 1)]
+    years = [ws.cell(5, DATA_COL + j).value for j in range(1, len(results.case.years) + 1)]
     assert years == list(results.case.years)
 
 
@@ -234,8 +236,8 @@ def test_formula_like_strings_stay_text(written):
 
 def test_echoed_inputs_revalidate(written, results):
     raw = read_workbook(written)
-    assert R.is_report(raw)
-    case2 = build_case(R.inputs_from_report(raw))
+    assert is_report(raw)
+    case2 = build_case(inputs_from_report(raw))
     case = results.case
     assert case2.settings == case.settings
     assert case2.facilities == case.facilities
@@ -254,8 +256,8 @@ def test_load_case_reads_a_report_directly(written, results):
 
 def test_inputs_from_report_leaves_cases_alone(case_path):
     raw = read_workbook(case_path)
-    assert not R.is_report(raw)
-    assert R.inputs_from_report(raw) is raw
+    assert not is_report(raw)
+    assert inputs_from_report(raw) is raw
 
 
 def test_user_sheet_named_like_a_result_is_renamed(tmp_path):
@@ -267,7 +269,7 @@ def test_user_sheet_named_like_a_result_is_renamed(tmp_path):
     wb = openpyxl.load_workbook(out)
     assert "input_costs" in wb.sheetnames and "input_local_content" not in wb.sheetnames
     assert tuple(c.value for c in wb["costs"][1]) == TABLE_COLUMNS["costs"]
-    case2 = build_case(R.inputs_from_report(read_workbook(out)))
+    case2 = build_case(inputs_from_report(read_workbook(out)))
     assert case2.raw.sheet("costs").rows == ((("land", 5)),)
     assert dict(case2.local_content_target) == {}
     assert case2.settings == case.settings
@@ -345,7 +347,7 @@ def test_extra_table_named_like_an_input_sheet(results, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames.index("facilities") < wb.sheetnames.index("input_facilities")
     assert wb["facilities"]["B2"].data_type == "s"
-    case2 = build_case(R.inputs_from_report(read_workbook(out)))
+    case2 = build_case(inputs_from_report(read_workbook(out)))
     assert case2.facilities == results.case.facilities
 
 
@@ -369,7 +371,7 @@ def test_no_cell_capacity_still_charts_demand(results, tmp_path):
 
 # --------------------------------------------------------------------------- presentation (issue 11)
 from model import styles  # noqa: E402
-from model.kpis import describe, reading  # noqa: E402
+from model.output_schema import describe, reading  # noqa: E402
 
 V2_COLUMNS = ("committed_modules", "capex_usd_per_module", "local_gwh", "imported_gwh", "conversion_value_usd",
               "material_value_usd", "basis_value_usd", "use_kind", "consumer")
