@@ -96,12 +96,18 @@ def parse_log(stdout: str) -> dict[str, Any]:
     return out
 
 
-def run_one(case: Path, *, gap: float, time_limit_s: float, threads: int | None,
-            log_dir: Path | None = None) -> dict[str, Any]:
-    """One run of the command line on ``case`` as a fresh process; measured (what it printed kept in ``log_dir``)."""
+def run_one(case: Path, *, gap: float | None = None, time_limit_s: float | None = None, threads: int | None = None,
+            extra_args: tuple[str, ...] = (), log_dir: Path | None = None) -> dict[str, Any]:
+    """One run of the command line on ``case`` as a fresh process; measured (what it printed kept in ``log_dir``).
+
+    Without ``gap`` / ``time_limit_s`` the case's own settings apply."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "model.cli", "run", str(case), "-o", str(Path(tmp) / "results.xlsx"),
-               "--mip-gap", repr(gap), "--time-limit", repr(time_limit_s), "--tee"]
+        cmd = [sys.executable, "-m", "model.cli", "run", str(case), "-o", str(Path(tmp) / "results.xlsx"), "--tee",
+               *extra_args]
+        if gap is not None:
+            cmd += ["--mip-gap", repr(gap)]
+        if time_limit_s is not None:
+            cmd += ["--time-limit", repr(time_limit_s)]
         if threads:
             cmd += ["--threads", str(threads)]
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)

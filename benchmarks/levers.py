@@ -70,52 +70,28 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "levers"
 
 
-def _int_stocks():
+#: formulations written as MPS per case: name -> the ``strengthen`` argument of ``build_model`` (True: the
+#: default; False: the plain statement; a dict: these switches of ``Strengthening`` on top of the default)
+FORMS: dict[str, bool | dict[str, bool]] = {
+    "plain": False, "strengthened": True,
+    "int_stocks": {"integer_stocks": True},
+    "pass1": {"supply_covers": False},  # the first pass's default
+    "content": {"supply_covers": False, "content_covers": True},
+    "covers": {"content_covers": True},
+    "recipe": {"recipe_covers": True},
+    "window": {"window_covers": True},
+    "all_covers": {"content_covers": True, "recipe_covers": True},
+}
+
+
+def strengthening(form: str):
+    """The ``strengthen`` argument of ``build_model`` for a formulation of :data:`FORMS`."""
+    spec = FORMS[form]
+    if isinstance(spec, bool):
+        return spec
     from model.formulation import Strengthening
 
-    return Strengthening(integer_stocks=True)
-
-
-def _pass1():
-    from model.formulation import Strengthening
-
-    return Strengthening(supply_covers=False)
-
-
-#: formulations written as MPS per case: name -> the ``strengthen`` argument of ``build_model``
-def _content():
-    from model.formulation import Strengthening
-
-    return Strengthening(supply_covers=False, content_covers=True)
-
-
-def _covers():
-    from model.formulation import Strengthening
-
-    return Strengthening(supply_covers=True, content_covers=True)
-
-
-def _recipe():
-    from model.formulation import Strengthening
-
-    return Strengthening(recipe_covers=True)
-
-
-def _window():
-    from model.formulation import Strengthening
-
-    return Strengthening(window_covers=True)
-
-
-def _all_covers():
-    from model.formulation import Strengthening
-
-    return Strengthening(content_covers=True, recipe_covers=True)
-
-
-FORMS = {"plain": lambda: False, "strengthened": lambda: True, "int_stocks": _int_stocks, "pass1": _pass1,
-         "content": _content, "covers": _covers,
-         "recipe": _recipe, "window": _window, "all_covers": _all_covers}
+    return Strengthening(**spec)
 
 
 def attach_tracker(h) -> dict[str, float]:
@@ -162,7 +138,11 @@ def finish_tracker(track: dict[str, float], h, seconds: float) -> None:
 
 def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, Any],
               threads: int | None = None, start: list[float] | None = None) -> dict[str, Any]:
-    """Solve ``mps`` with HiGHS; times to gaps 1e-3 / 1e-4, root gap, nodes, objective."""
+    """Solve ``mps`` (a file, or a ``model.warmstart.StandardForm``) in a fresh ``highspy.Highs`` with the
+    pipeline's options: status, objective, bound, gap, nodes, LP iterations, times to gaps 1e-3 / 1e-4,
+    root gap, first solution, wall and CPU seconds, the read time and the model's size."""
+    import resource
+
     import highspy
 
     from model.solve import reset_thread_scheduler
@@ -170,13 +150,15 @@ def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, A
     reset_thread_scheduler()  # each solve starts HiGHS's scheduler with its own thread count
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    t0 = time.perf_counter()
     if isinstance(mps, (str, Path)):
         h.readModel(str(mps))
-    else:  # a model.warmstart.StandardForm
+    else:
         from model.warmstart import _pass
 
         _pass(h, mps)
-    h.setOptionValue("time_limit", float(time_limit_s))
+    t_read = time.perf_counter() - t0
+    h.setOptionValue("time_limit", float(time_limit_s))  # the options of model.solve.make_solver
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("mip_abs_gap", 1e-6)
     if threads:
@@ -190,36 +172,42 @@ def solve_mps(mps: str, *, gap: float, time_limit_s: float, options: dict[str, A
         sol.value_valid = True
         h.setSolution(sol)
     track = attach_tracker(h)
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
-    info = h.getInfo()
-    status = h.modelStatusToString(h.getModelStatus())
-    final_gap = info.mip_gap if info.primal_solution_status == 2 else math.nan
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
     finish_tracker(track, h, seconds)
-    col_values = list(h.getSolution().col_value) if info.primal_solution_status == 2 else None
-    return {"_col_values": col_values, "status": status, "seconds": seconds, "objective": info.objective_function_value,
-            "bound": info.mip_dual_bound, "gap": final_gap, "nodes": int(info.mip_node_count),
-            **track}
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2
+    lp = h.getLp()
+    return {"_col_values": list(h.getSolution().col_value) if has_sol else None,
+            "status": h.modelStatusToString(h.getModelStatus()), "seconds": seconds,
+            "cpu_seconds": (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), "read_seconds": t_read,
+            "objective": info.objective_function_value if has_sol else math.nan, "bound": info.mip_dual_bound,
+            "gap": info.mip_gap if has_sol else math.nan, "nodes": int(info.mip_node_count),
+            "lp_iterations": int(info.simplex_iteration_count), "rows": h.getNumRow(), "cols": h.getNumCol(),
+            "integers": sum(1 for t in lp.integrality_ if int(t) != 0), "nonzeros": h.getNumNz(), **track}
 
 
-def prepare_mps(size: str, seed: int, workdir: Path) -> dict[str, str]:
-    """Write the case workbook and its plain and strengthened models as MPS (cached by name)."""
+def prepare_mps(size: str, seed: int, workdir: Path, forms=tuple(FORMS)) -> dict[str, str]:
+    """The case workbook and the models of ``forms`` as MPS, each file written only when missing (cached by name)."""
     from model.formulation import build_model
     from model.pipeline import prepare_case
     from model.solve import write_model
 
     workdir.mkdir(parents=True, exist_ok=True)
     name = f"{size}_s{seed}"
-    out = {f: str(workdir / f"{name}_{f}.mps") for f in FORMS}
-    if all(Path(p).exists() for p in out.values()) and (workdir / f"{name}.xlsx").exists():
-        out["case"] = str(workdir / f"{name}.xlsx")
-        return out
-    path = write_case(workdir / f"{name}.xlsx", with_limits(spec_by_name(size)), seed)
-    out["case"] = str(path)
-    data, _ = prepare_case(path)
-    for form, strengthen in FORMS.items():
-        write_model(build_model(data, strengthen=strengthen()), out[form])
+    case = workdir / f"{name}.xlsx"
+    out = {f: str(workdir / f"{name}_{f}.mps") for f in forms}
+    if not case.exists():
+        write_case(case, with_limits(spec_by_name(size)), seed)
+    out["case"] = str(case)
+    missing = [f for f in forms if not Path(out[f]).exists()]
+    if missing:
+        data, _ = prepare_case(case)
+        for form in missing:
+            write_model(build_model(data, strengthen=strengthening(form)), out[form])
     return out
 
 
@@ -308,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for size in [s.strip() for s in a.sizes.split(",") if s.strip()]:
         for seed in [int(s) for s in a.seeds.split(",") if s.strip()]:
-            mps = prepare_mps(size, seed, a.work or a.out / "work")
+            mps = prepare_mps(size, seed, a.work or a.out / "work",
+                              forms=tuple({CONFIGS[c][0] for c in configs} - {"direct"}))
             ref = None
             best: dict[str, tuple[float, list[float]]] = {}  # formulation -> (objective, column values)
             for c in configs:

@@ -41,51 +41,14 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 
 # --------------------------------------------------------------------------- HiGHS alone
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 def highs_alone(mps: str | os.PathLike, *, time_limit_s: float, mip_rel_gap: float, threads: int | None = None,
                 extra: dict | None = None) -> dict[str, Any]:
     """Read ``mps`` into a fresh ``highspy.Highs`` and solve it with the pipeline's options; timed."""
-    import highspy
+    from .levers import solve_mps
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    t0 = time.perf_counter()
-    h.readModel(str(mps))
-    t_read = time.perf_counter() - t0
-    # the options of model.solve.make_solver
-    h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    h.setOptionValue("mip_abs_gap", 1e-6)
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    for k, v in (extra or {}).items():
-        h.setOptionValue(k, v)
-    from .levers import attach_tracker, finish_tracker
-
-    track = attach_tracker(h)
-    c0 = _cpu()
-    t0 = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - t0
-    cpu = _cpu() - c0
-    finish_tracker(track, h, seconds)
-    info = h.getInfo()
-    lp = h.getLp()
-    integers = sum(1 for t in lp.integrality_ if int(t) != 0) if len(lp.integrality_) else 0
-    status = h.modelStatusToString(h.getModelStatus())
-    has_sol = info.primal_solution_status == 2
-    return {
-        "seconds": seconds, "cpu_seconds": cpu, "read_seconds": t_read, "status": status,
-        "objective": info.objective_function_value if has_sol else math.nan,
-        "bound": info.mip_dual_bound, "gap": info.mip_gap if has_sol else math.nan,
-        "nodes": int(info.mip_node_count), "lp_iterations": int(info.simplex_iteration_count),
-        "rows": h.getNumRow(), "cols": h.getNumCol(), "integers": integers, "nonzeros": h.getNumNz(),
-        **track,
-    }
+    r = solve_mps(str(mps), gap=mip_rel_gap, time_limit_s=time_limit_s, options=extra or {}, threads=threads)
+    r.pop("_col_values")
+    return r
 
 
 # --------------------------------------------------------------------------- one case
