@@ -92,15 +92,9 @@ def _summary_unit_format(key: str, v: Any, units: Mapping[str, str]) -> tuple[st
     """(unit, number format) of a summary value: USD in billions with one decimal, shares as %."""
     from .output_schema import describe
 
-    _, unit, _, _ = describe(key, units)
+    unit = describe(key, units)[1] or styles.unit_of(key)  # the schema's unit, else the name's
     if not _is_number(v):
         return unit, None
-    k = key.lower()
-    if unit is None:
-        if k.startswith("timings") or "seconds" in k:
-            unit = "seconds"
-        elif k.endswith("_usd") or ".bound" in k:
-            unit = "USD"
     if unit == "USD":
         return unit, styles.FMT_USD_BN
     if unit is None:
