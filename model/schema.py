@@ -75,7 +75,9 @@ SETTINGS = Sheet(
     doc="Run settings, one `key`, `value` pair per row.",
     columns=(
         Column("start_year", required=True, doc="First planning year.", **YEAR),
-        Column("end_year", required=True, doc="Last planning year (>= start_year; at most 100 years after it).", **YEAR),
+        Column("end_year", required=True,
+               doc=f"Last planning year (>= start_year; start_year to end_year spans at most {MAX_HORIZON_YEARS} years).",
+               **YEAR),
         Column("base_year", default_from="start_year", doc="Year of discounting and of import base prices.", **YEAR),
         Column("discount_rate", "float", default=0.08, ge=0, lt=1, unit="1/yr", doc="Real discount rate."),
         Column("allow_unmet_demand", "bool", default=True, doc="If false, unmet cell demand is fixed to 0."),
