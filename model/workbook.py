@@ -478,7 +478,7 @@ def _resolve(base_dir: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(base_dir, target))
 
 
-def _parts(zf: zipfile.ZipFile, where: str) -> tuple[list[tuple[str, str]], list[str]]:
+def _parts(zf: zipfile.ZipFile, where: str) -> tuple[list[tuple[str, str]], list[str], bool]:
     """``([(sheet name, worksheet part)], [shared-strings parts])`` from workbook.xml and its relationships.
 
     Parsed here, before openpyxl, so that every worksheet part can be scanned before openpyxl
@@ -492,8 +492,12 @@ def _parts(zf: zipfile.ZipFile, where: str) -> tuple[list[tuple[str, str]], list
             if _local(el.tag) == "Relationship" and el.get("Id") and el.get("Target"):
                 rels[el.get("Id")] = (el.get("Type") or "", _resolve("xl", el.get("Target")))
     sheets: list[tuple[str, str]] = []
+    full_calc = False  # <calcPr fullCalcOnLoad="1">: the writer (xlsxwriter, some exporters) stored
+    # placeholder results, typically 0, for the application to recalculate
     root = _parse_small_xml(zf, "xl/workbook.xml", where)
     for el in root.iter():
+        if _local(el.tag) == "calcPr":
+            full_calc = str(el.get("fullCalcOnLoad", "")).strip().lower() in ("1", "true")
         if _local(el.tag) != "sheet":
             continue
         rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
@@ -507,17 +511,7 @@ def _parts(zf: zipfile.ZipFile, where: str) -> tuple[list[tuple[str, str]], list
         if n.startswith("xl/worksheets/") and n.endswith(".xml") and n not in listed:
             sheets.append((n.rsplit("/", 1)[-1], n))
     strings = [t for kind, t in rels.values() if kind.endswith(_REL_STRINGS) and t in names]
-    return sheets, strings
-
-
-def _full_calc_on_load(zf: zipfile.ZipFile, where: str) -> bool:
-    """True when workbook.xml asks for a full recalculation on load (``<calcPr fullCalcOnLoad="1">``):
-    the writer (xlsxwriter, some exporters) stored placeholder results, typically 0."""
-    root = _parse_small_xml(zf, "xl/workbook.xml", where)
-    for el in root.iter():
-        if _local(el.tag) == "calcPr":
-            return str(el.get("fullCalcOnLoad", "")).strip().lower() in ("1", "true")
-    return False
+    return sheets, strings, full_calc
 
 
 def _count_tokens(zf: zipfile.ZipFile, part: str, tokens: tuple[bytes, ...]) -> int:
@@ -535,9 +529,10 @@ def _count_tokens(zf: zipfile.ZipFile, part: str, tokens: tuple[bytes, ...]) -> 
             tail = buf[cut:]
 
 
-def _prescan(zf: zipfile.ZipFile, where: str) -> dict[str, _Scan]:
-    """Scan every worksheet part against the limits; raise InputError when one is exceeded."""
-    sheets, strings = _parts(zf, where)
+def _prescan(zf: zipfile.ZipFile, where: str) -> tuple[dict[str, _Scan], bool]:
+    """Scan every worksheet part against the limits; raise InputError when one is exceeded. Also returns
+    whether workbook.xml asks for a full recalculation on load (its formula results are placeholders)."""
+    sheets, strings, full_calc = _parts(zf, where)
     scans: dict[str, _Scan] = {}
     refuse: list[Problem] = []
     total = 0
@@ -568,7 +563,7 @@ def _prescan(zf: zipfile.ZipFile, where: str) -> dict[str, _Scan]:
             refuse.append(file_problem(where, f"workbook has {n} distinct texts; the limit is {MAX_CELLS}"))
     if refuse:
         raise InputError(refuse)
-    return scans
+    return scans, full_calc
 
 
 def read_workbook(path: str | os.PathLike) -> RawWorkbook:
@@ -593,8 +588,7 @@ def read_workbook(path: str | os.PathLike) -> RawWorkbook:
         fh = open(path, "rb")
         try:
             zf = zipfile.ZipFile(fh)
-            scans = _prescan(zf, name)
-            untrusted = _full_calc_on_load(zf, name)
+            scans, untrusted = _prescan(zf, name)
         except zipfile.BadZipFile as exc:
             raise InputError(file_problem(name, f"the workbook is damaged (corrupt ZIP package: {exc}); "
                                                        "save or copy it again"))
