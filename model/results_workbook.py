@@ -16,14 +16,22 @@ from .output_schema import CHARTS_SHEET, EXTRA_RESULT_SHEETS, RENAMED_KEY, SUMMA
 from .workbook import RawSheet, RawWorkbook, normalise
 
 
-def _summary_value(raw: RawWorkbook, key: str) -> Any:
+def summary_values(raw: RawWorkbook) -> dict[str, Any]:
+    """``{key: value}`` of a results workbook's summary sheet (the first value of each key; rows without a
+    key, such as the cover's section headings, skipped); empty without a summary sheet."""
     s = raw.sheet(SUMMARY_SHEET)
+    out: dict[str, Any] = {}
     if s is None:
-        return None
+        return out
     for _, rec in s.records():
-        if normalise(rec.get("key")) == key:
-            return rec.get("value")
-    return None
+        k = rec.get("key")
+        if k is not None and str(k).strip():
+            out.setdefault(str(k).strip(), rec.get("value"))
+    return out
+
+
+def _summary_value(raw: RawWorkbook, key: str) -> Any:
+    return next((v for k, v in summary_values(raw).items() if normalise(k) == key), None)
 
 
 @dataclasses.dataclass
@@ -43,12 +51,7 @@ def run_history(raw: RawWorkbook) -> RunHistory:
     """
     if not is_report(raw):
         return RunHistory([], [])
-    s = raw.sheet(SUMMARY_SHEET)
-    kv: dict[str, Any] = {}
-    for _, rec in s.records():
-        k = rec.get("key")
-        if k is not None and str(k).strip():
-            kv.setdefault(str(k).strip(), rec.get("value"))
+    kv = summary_values(raw)
     applied_text = kv.get("scenarios_applied")
     if isinstance(applied_text, str):
         scenarios = [x.strip() for x in applied_text.split(";") if x.strip() and x.strip() != "none"]

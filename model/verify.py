@@ -730,12 +730,9 @@ def read_result_tables(raw) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
             rows.append(out)
         cols_all = [h for h in header if h]
         tables[name] = pd.DataFrame(rows, columns=cols_all)
-    summary: dict[str, Any] = {}
-    sm = raw.sheet("summary")
-    if sm is not None:
-        for _, rec in sm.records():
-            if rec.get("key") is not None:
-                summary[str(rec["key"]).strip()] = rec.get("value")
+    from .results_workbook import summary_values
+
+    summary = summary_values(raw)
     if problems:
         raise InputError(problems)
     return tables, summary
