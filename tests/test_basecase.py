@@ -18,9 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "inputs" / "base_case.xlsx"
 DATA_SHEETS = ("settings", "demand", "chemistry_mix", "materials", "intensity", "facilities", "imports",
                "exports", "local_content", "recipes", "cell_imports", "committed_builds")
-#: keys of the Version-2 sheets (workbook.md "Version 2 sheets")
-V2_KEYS = {"recipes": ("product", "input"), "cell_imports": ("chemistry", "origin"),
-           "committed_builds": ("facility", "year")}
+#: the Version-2 sheets (workbook.md "Version 2 sheets")
+V2_SHEETS = ("recipes", "cell_imports", "committed_builds")
 #: columns that name things rather than carry a figure
 NAME_COLUMNS = {"facility", "product", "site", "material", "origin", "chemistry", "year", "unit", "notes", "input"}
 SOURCE_PREFIXES = ("market_data 3", "market_data V2-", "assumption")
@@ -28,8 +27,7 @@ INTERMEDIATES = {"pCAM_NMC", "lithium_hydroxide", "lithium_carbonate", "precurso
 
 
 def _key_columns(name: str) -> tuple[str, ...]:
-    sheet = S.SHEETS_BY_NAME.get(name)
-    return tuple(sheet.key) if sheet is not None else V2_KEYS[name]
+    return tuple(S.SHEETS_BY_NAME[name].key)
 
 
 def _by_key(rows, *cols):
@@ -342,14 +340,12 @@ def test_every_figure_has_a_source(tables, sources):
                 if sheet is not None and col in sheet.column_names and not sheet.column(col).required \
                         and v == sheet.column(col).default and (name, key, col) not in sources:
                     continue  # an explicit default (e.g. no escalation) needs no citation
-                if name in V2_KEYS and col in ("first_year",) and v is None:
-                    continue
                 check(name, key, col, v)
 
 
 def test_every_new_figure_cites_a_version_2_section_or_reasons(tables):
     """The Version-2 additions are traced to market_data V2-* (or 3x) sections or stated assumptions."""
-    v2 = [r for r in tables["sources"] if r["sheet"] in V2_KEYS
+    v2 = [r for r in tables["sources"] if r["sheet"] in V2_SHEETS
           or r["key"] in INTERMEDIATES or r["column"] in ("capex_change_per_year", "value") and
           r["key"] == "cell_conversion_value_usd_per_kwh"]
     assert v2
