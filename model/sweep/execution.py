@@ -17,19 +17,16 @@ from ..errors import InputError, Problem
 from ..output_schema import KPI_YEARS  # plus the last horizon year
 from ..workbook import RawWorkbook
 from .analysis import SweepResult, analyse, case_table
-from .design import (DEFAULT_SEED, MAX_CASES, RECORD_VERSION, SENSITIVITY, definition_sheet, make_cases,
+from .design import (DEFAULT_SEED, MAX_CASES, SENSITIVITY, definition_sheet, make_cases,
                      parse_definition, read_definition_file)
 from .output import summary_sections, write_outputs_all
 from .store import CaseStore, RunSpec, case_hash, workbook_content_sha256
-from .worker import CaseRunner, OK, _dask_task, _pool_init, _pool_task
+from .worker import CaseRunner, OK, _dask_task, _pool_init, _pool_task, blank_record
 
 
 # --------------------------------------------------------------------------- backends
 def _error_record(overrides, message: str) -> dict:
-    return {"record_version": RECORD_VERSION, "overrides": list(overrides), "status": "error", "message": message,
-            "objective_npv_usd": None, "best_bound_usd": None, "mip_gap": None, "unmet_gwh_total": None,
-            "highs_seconds": None, "highs_cpu_seconds": None, "kpi": {}, "seconds": {}, "case_seconds": None,
-            "cpu_seconds": None, "worker": ""}
+    return {**blank_record(overrides, message=message), "seconds": {}, "case_seconds": None, "cpu_seconds": None}
 
 
 #: imported once by the fork server, so that each worker starts warm (the modules a case needs, with

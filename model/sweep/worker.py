@@ -25,6 +25,13 @@ from .store import RunSpec
 OK = ("optimal", "time_limit_feasible")
 
 
+def blank_record(overrides: Sequence[str], status: str = "error", message: str = "", worker: str = "") -> dict:
+    """A case record before (or without) a solve: every field present, no figures."""
+    return {"record_version": RECORD_VERSION, "overrides": list(overrides), "status": status, "message": message,
+            "objective_npv_usd": None, "best_bound_usd": None, "mip_gap": None, "unmet_gwh_total": None,
+            "highs_seconds": None, "highs_cpu_seconds": None, "kpi": {}, "worker": worker}
+
+
 def kpis(results, years: Sequence[int]) -> dict:
     """Small, flat KPIs of one solved case: the planner's KPIs of :func:`model.kpis.kpis`."""
     from ..kpis import kpis as planner_kpis
@@ -68,10 +75,7 @@ class CaseRunner:
 
         t0 = time.perf_counter()
         c0 = time.process_time()
-        rec: dict[str, Any] = {"record_version": RECORD_VERSION, "overrides": list(overrides), "status": "error",
-                               "message": "", "objective_npv_usd": None, "best_bound_usd": None, "mip_gap": None,
-                               "unmet_gwh_total": None, "highs_seconds": None, "highs_cpu_seconds": None,
-                               "kpi": {}, "worker": self.where}
+        rec = blank_record(overrides, worker=self.where)
         times: dict[str, float] = {}
         try:
             t = time.perf_counter()
@@ -100,8 +104,8 @@ class CaseRunner:
                        best_bound_usd=info.bound, mip_gap=info.mip_gap)
             if info.has_solution:
                 t = time.perf_counter()
-                rec["unmet_gwh_total"] = float(results.tables["demand"]["unmet_gwh"].sum())
                 rec["kpi"] = kpis(results, self.spec.kpi_years)
+                rec["unmet_gwh_total"] = rec["kpi"].get("unmet_gwh_total")
                 notes = [n for n in results.notes if not str(n).startswith("independent check passed")]
                 if notes:
                     rec["message"] = "; ".join(notes)[:2000]
